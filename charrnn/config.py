@@ -1,0 +1,42 @@
+"""The one frozen config that rebuilds a model, saved as `config.json` beside the weights."""
+import dataclasses
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import CharrnnError
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    vocab_size: int
+    cell: str = "lstm"  # "lstm" or "gru"
+    layers: int = 3
+    units: int = 256
+    embedding: int = 512
+    dropout: float = 0.2
+
+    def __post_init__(self):
+        if self.cell not in ("lstm", "gru"):
+            raise CharrnnError(f"cell must be 'lstm' or 'gru', not {self.cell!r}")
+        for name in ("vocab_size", "layers", "units", "embedding"):
+            if int(getattr(self, name)) < 1:
+                raise CharrnnError(f"{name} must be at least 1")
+        if not 0.0 <= self.dropout < 1.0:
+            raise CharrnnError(f"dropout must be in [0, 1), not {self.dropout}")
+
+    def save(self, path):
+        tmp = Path(f"{path}.tmp")
+        tmp.write_text(json.dumps(dataclasses.asdict(self), indent=2) + "\n")
+        os.replace(tmp, path)
+
+    @classmethod
+    def load(cls, path):
+        try:
+            data = json.loads(Path(path).read_text())
+            return cls(**data)
+        except FileNotFoundError:
+            raise CharrnnError(f"{path}: model config not found") from None
+        except (json.JSONDecodeError, TypeError) as e:
+            raise CharrnnError(f"{path}: not a valid model config ({e})") from None

@@ -1,0 +1,29 @@
+"""The char-level recurrent network: Embedding -> L x (LSTM|GRU + Dropout) -> Dense logits."""
+import keras
+from keras import layers
+
+from .config import ModelConfig
+
+
+def build_model(config: ModelConfig, batch_size=None, seq_len=None, stateful=False):
+    """A Keras model mapping ids (batch, seq_len) to logits (batch, seq_len, vocab_size).
+
+    `stateful=True` needs a fixed batch_size: each of its rows is one lane of text whose
+    recurrent state carries over from one call (batch) to the next.
+    """
+    ids = keras.Input(batch_shape=(batch_size, seq_len), dtype="int32", name="ids")
+    x = layers.Embedding(config.vocab_size, config.embedding, name="embedding")(ids)  # (B, T, E)
+    rnn = layers.LSTM if config.cell == "lstm" else layers.GRU
+    for i in range(config.layers):
+        x = rnn(config.units, return_sequences=True, stateful=stateful, name=f"{config.cell}_{i}")(x)
+        x = layers.Dropout(config.dropout, name=f"dropout_{i}")(x)  # (B, T, U)
+    # Dense on a 3-D tensor acts per time step (what TimeDistributed(Dense) did in Keras 2).
+    logits = layers.Dense(config.vocab_size, name="logits", dtype="float32")(x)  # (B, T, V)
+    return keras.Model(ids, logits, name=f"charrnn_{config.cell}")
+
+
+def reset_states(model):
+    """Zero the recurrent state of every stateful layer (start of an epoch, a new tune)."""
+    for layer in model.layers:
+        if getattr(layer, "stateful", False):
+            layer.reset_states()

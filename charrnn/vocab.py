@@ -1,0 +1,60 @@
+"""The character vocabulary, saved as `char_to_idx.json` beside the weights."""
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from .errors import CharrnnError, UnknownCharactersError
+
+
+class Vocabulary:
+    """A fixed mapping between characters and integer ids (sorted by character)."""
+
+    def __init__(self, char_to_idx):
+        self.char_to_idx = dict(char_to_idx)
+        self.chars = [None] * len(self.char_to_idx)
+        for ch, i in self.char_to_idx.items():
+            self.chars[i] = ch
+        if None in self.chars:
+            raise CharrnnError("vocabulary ids must be 0..N-1 with no gaps")
+        # A 0x110000-wide lookup table turns encoding into one vectorised gather.
+        self._table = np.full(0x110000, -1, dtype=np.int32)
+        for ch, i in self.char_to_idx.items():
+            self._table[ord(ch)] = i
+
+    @classmethod
+    def from_text(cls, text):
+        return cls({ch: i for i, ch in enumerate(sorted(set(text)))})
+
+    def __len__(self):
+        return len(self.chars)
+
+    def __eq__(self, other):
+        return isinstance(other, Vocabulary) and self.char_to_idx == other.char_to_idx
+
+    def encode(self, text, where="text"):
+        """Text -> int32 ids; UnknownCharactersError names any character not in the vocabulary."""
+        codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+        ids = self._table[codes]
+        if (ids < 0).any():
+            raise UnknownCharactersError({chr(c) for c in codes[ids < 0]}, where)
+        return ids
+
+    def decode(self, ids):
+        return "".join(self.chars[i] for i in ids)
+
+    def save(self, path):
+        tmp = Path(f"{path}.tmp")
+        tmp.write_text(json.dumps(self.char_to_idx, ensure_ascii=False, indent=0, sort_keys=True),
+                       encoding="utf-8")
+        os.replace(tmp, path)
+
+    @classmethod
+    def load(cls, path):
+        try:
+            return cls(json.loads(Path(path).read_text(encoding="utf-8")))
+        except FileNotFoundError:
+            raise CharrnnError(f"{path}: vocabulary file not found") from None
+        except (json.JSONDecodeError, UnicodeDecodeError, AttributeError, TypeError) as e:
+            raise CharrnnError(f"{path}: not a valid char_to_idx.json ({e})") from None
