@@ -12,6 +12,7 @@ from .config import ModelConfig  # noqa: E402
 from .corpus import build_corpus, load_corpus  # noqa: E402
 from .data import read_batches  # noqa: E402
 from .errors import CharrnnError, UnknownCharactersError  # noqa: E402
+from .tune import Tune  # noqa: E402
 from .vocab import Vocabulary  # noqa: E402
 
 
@@ -22,6 +23,22 @@ def build_model(*args, **kwargs):
 
 
 def train(*args, **kwargs):
-    from .train import train as _train
+    from .training import train as _train
 
     return _train(*args, **kwargs)
+
+
+def load(path=None):
+    """A reusable trained model (see charrnn.generator.load)."""
+    from .generator import load as _load
+
+    return _load(path)
+
+
+def generate(seed="X:", n=1, temperature=1.0, top_k=None, top_p=None, max_chars=2000,
+             random_seed=None, model=None):
+    """Sample n new tunes as Tune objects (see charrnn.generator.generate)."""
+    from .generator import generate as _generate
+
+    return _generate(seed=seed, n=n, temperature=temperature, top_k=top_k, top_p=top_p,
+                     max_chars=max_chars, random_seed=random_seed, model=model)

@@ -1,0 +1,99 @@
+"""The `charrnn` command: a thin layer over the Python API.
+
+    charrnn data build [SOURCE ...] [--out data/abc]
+    charrnn train --data data/abc --out runs/folk --epochs 30
+    charrnn generate -n 10 --temperature 0.9 --seed 'X:1\\nM:6/8\\n' --random-seed 7 --out samples/
+    charrnn render FILE.abc --midi --wav --svg --out DIR
+    charrnn evaluate --model weights/ --out report/
+    charrnn survey make ... / charrnn survey score KEY RESPONSES...
+
+Bad input (a missing file, malformed data, an incompatible checkpoint) prints one line,
+"charrnn: error: ...", and exits with status 2.
+"""
+import argparse
+import importlib
+import sys
+
+from .errors import CharrnnError
+
+# Modules that add their own sub-command through register_cli(subparsers).
+SUBCOMMAND_MODULES = [
+    "charrnn.generator",
+    # render
+    # evaluate
+    "charrnn.survey",
+]
+
+
+def _data_build(args):
+    from .corpus import DEFAULT_COLLECTIONS, build_corpus
+
+    summary = build_corpus(args.sources or DEFAULT_COLLECTIONS, out=args.out)
+    print(f"{summary['tunes']} tunes ({summary['train_tunes']} train, {summary['valid_tunes']} validation), "
+          f"{summary['train_chars'] + summary['valid_chars']:,} characters, "
+          f"{summary['vocab_size']} distinct -> {summary['out']}/")
+    return 0
+
+
+def _train(args):
+    from .training import train
+
+    history = train(data=args.data, out=args.out, epochs=args.epochs, save_every=args.save_every,
+                    batch_size=args.batch_size, seq_len=args.seq_len, learning_rate=args.learning_rate,
+                    cell=args.cell, layers=args.layers, units=args.units, embedding=args.embedding,
+                    dropout=args.dropout)
+    if history.history:
+        last = {k: round(v[-1], 4) for k, v in history.history.items()}
+        print(f"done: {last} -> {args.out}/")
+    return 0
+
+
+def build_parser():
+    from . import training as train_module
+
+    parser = argparse.ArgumentParser(prog="charrnn", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    data = sub.add_parser("data", help="build the training corpus")
+    data_sub = data.add_subparsers(dest="data_command", required=True)
+    build = data_sub.add_parser("build", help="write train/valid ABC, provenance and vocabulary")
+    build.add_argument("sources", nargs="*", metavar="SOURCE",
+                       help="a music21 collection name, an .abc file or a folder "
+                            "(default: oneills1850 ryansMammoth airdsAirs)")
+    build.add_argument("--out", default="data/abc", help="corpus folder (default: data/abc)")
+    build.set_defaults(func=_data_build)
+
+    tr = sub.add_parser("train", help="train (or resume) a model")
+    tr.add_argument("--data", default="data/abc", help="corpus folder (default: data/abc)")
+    tr.add_argument("--out", required=True, help="run folder for weights, config, log and plot")
+    tr.add_argument("--epochs", type=int, default=30)
+    tr.add_argument("--save-every", type=int, default=10, help="keep a checkpoint every K epochs")
+    tr.add_argument("--batch-size", type=int, default=train_module.DEFAULT_BATCH_SIZE,
+                    help="parallel lanes of text")
+    tr.add_argument("--seq-len", type=int, default=train_module.DEFAULT_SEQ_LEN,
+                    help="characters per lane per batch")
+    tr.add_argument("--learning-rate", type=float, default=train_module.DEFAULT_LEARNING_RATE)
+    tr.add_argument("--cell", choices=("lstm", "gru"), default="lstm")
+    tr.add_argument("--layers", type=int, default=3)
+    tr.add_argument("--units", type=int, default=256)
+    tr.add_argument("--embedding", type=int, default=512)
+    tr.add_argument("--dropout", type=float, default=0.2)
+    tr.set_defaults(func=_train)
+
+    for name in SUBCOMMAND_MODULES:
+        importlib.import_module(name).register_cli(sub)
+    return parser
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except CharrnnError as e:
+        print(f"charrnn: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("charrnn: interrupted (a training run resumes where it stopped: run the same command)",
+              file=sys.stderr)
+        return 130

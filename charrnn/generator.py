@@ -1,0 +1,190 @@
+"""Load a trained model and write new tunes, from Python or the command line.
+
+    import charrnn
+    model = charrnn.load()                       # the pretrained model in weights/
+    jigs = model.generate(seed="X:1\\nT:\\nM:6/8\\nL:1/8\\nK:D\\n", n=5, temperature=0.9, random_seed=7)
+    print(jigs[0].abc); jigs[0].to_midi("jig.mid")
+
+    charrnn generate -n 10 --temperature 0.9 --seed 'X:1\\nM:6/8\\n' --random-seed 7 --out samples/
+"""
+import os
+from pathlib import Path
+
+import numpy as np
+
+from .config import ModelConfig
+from .errors import CharrnnError
+from .sampling import StepNet, check_sampling_args, sample_tunes
+from .tune import Tune
+from .vocab import Vocabulary
+
+WEIGHT_FILES = ("best.weights.h5", "last.weights.h5")
+
+
+def default_weights_dir():
+    """$CHARRNN_WEIGHTS, else the weights/ folder shipped beside the package."""
+    return Path(os.environ.get("CHARRNN_WEIGHTS", Path(__file__).resolve().parent.parent / "weights"))
+
+
+def _weights_file(folder):
+    for name in WEIGHT_FILES:
+        if (folder / name).is_file():
+            return folder / name
+    raise CharrnnError(f"{folder}: no model weights here (expected {' or '.join(WEIGHT_FILES)}); "
+                       "train one with `charrnn train --out FOLDER`")
+
+
+class CharModel:
+    """A trained model from a run folder: config.json + char_to_idx.json + *.weights.h5."""
+
+    def __init__(self, folder, weights_file=None):
+        self.folder = Path(folder)
+        if not self.folder.is_dir():
+            raise CharrnnError(f"{self.folder}: model folder not found")
+        self.config = ModelConfig.load(self.folder / "config.json")
+        self.vocab = Vocabulary.load(self.folder / "char_to_idx.json")
+        if len(self.vocab) != self.config.vocab_size:
+            raise CharrnnError(f"{self.folder}: char_to_idx.json has {len(self.vocab)} characters but "
+                               f"config.json says vocab_size={self.config.vocab_size}")
+        self.weights_file = Path(weights_file) if weights_file else _weights_file(self.folder)
+        self.keras_model = self._load_keras(batch_size=None, seq_len=None, stateful=False)
+        self.net = StepNet(self.config, {layer.name: [np.asarray(w) for w in layer.get_weights()]
+                                         for layer in self.keras_model.layers if layer.weights})
+
+    def _load_keras(self, batch_size, seq_len, stateful):
+        from .model import build_model
+
+        model = build_model(self.config, batch_size=batch_size, seq_len=seq_len, stateful=stateful)
+        try:
+            model.load_weights(self.weights_file)
+        except FileNotFoundError:
+            raise CharrnnError(f"{self.weights_file}: weights file not found") from None
+        except Exception as e:  # h5py/Keras raise OSError, ValueError, KeyError... on bad files
+            raise CharrnnError(f"{self.weights_file}: cannot load these weights into the model of "
+                               f"{self.folder / 'config.json'} (corrupt file or other config): "
+                               f"{str(e).splitlines()[0][:200]}") from None
+        return model
+
+    def keras_generator(self):
+        """The design's batch-1 stateful generator: batch size 1, sequence length 1, state kept
+        from one call to the next. `model(ids)` on ids of shape (1, 1) gives logits (1, 1, V)."""
+        return self._load_keras(batch_size=1, seq_len=1, stateful=True)
+
+    def generate(self, seed="X:", n=1, temperature=1.0, top_k=None, top_p=None, max_chars=2000,
+                 random_seed=None):
+        """Sample n tunes that start with `seed`; returns a list of Tune."""
+        check_sampling_args(temperature, top_k, top_p)
+        if n < 1 or max_chars < 1:
+            raise CharrnnError("n and max_chars must be at least 1")
+        if not seed:
+            raise CharrnnError("seed must not be empty (use 'X:' to start a tune)")
+        rng = np.random.default_rng(random_seed)
+        texts = sample_tunes(self.net, self.vocab, seed, n, rng, temperature=temperature,
+                             top_k=top_k, top_p=top_p, max_chars=max_chars)
+        return [Tune(t) for t in texts]
+
+    def evaluate_bpc(self, text, batch_size=16, seq_len=128):
+        """Loss (nats), accuracy and bits per character of `text`, read in stateful lanes as in
+        training (validation metrics of `charrnn train` use the same measure)."""
+        import keras
+
+        from .data import make_dataset
+        from .model import reset_states
+        from .training import bits_per_char
+
+        ids = self.vocab.encode(text, where="evaluation text")
+        model = self._load_keras(batch_size=batch_size, seq_len=seq_len, stateful=True)
+        model.compile(loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                      metrics=["accuracy", bits_per_char])
+        reset_states(model)
+        result = model.evaluate(make_dataset(ids, batch_size, seq_len), verbose=0, return_dict=True)
+        return {"loss": result["loss"], "accuracy": result["accuracy"],
+                "bits_per_char": result["bits_per_char"]}
+
+
+def load(path=None):
+    """A reusable model: `path` is a run folder (None: the pretrained model in weights/)."""
+    return CharModel(default_weights_dir() if path is None else path)
+
+
+def generate(seed="X:", n=1, temperature=1.0, top_k=None, top_p=None, max_chars=2000,
+             random_seed=None, model=None):
+    """Sample n new tunes; `model` is a run folder, a loaded CharModel, or None (pretrained)."""
+    if not isinstance(model, CharModel):
+        model = load(model)
+    return model.generate(seed=seed, n=n, temperature=temperature, top_k=top_k, top_p=top_p,
+                          max_chars=max_chars, random_seed=random_seed)
+
+
+def generate_valid(model, n, max_attempts, random_seed=None, **options):
+    """Keep sampling until n tunes pass Tune.is_valid or max_attempts tunes were tried.
+
+    Returns (valid tunes, attempts used)."""
+    rng = np.random.default_rng(random_seed)
+    valid, attempts = [], 0
+    while len(valid) < n and attempts < max_attempts:
+        batch = min(max(2 * (n - len(valid)), 4), max_attempts - attempts)
+        tunes = model.generate(n=batch, random_seed=int(rng.integers(2**63)), **options)
+        attempts += batch
+        valid.extend(t for t in tunes if t.is_valid)
+    return valid[:n], attempts
+
+
+def write_tunes(tunes, out):
+    """Each tune as NN.abc and NN.mid, plus tunebook.abc with all of them; returns the rows."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for i, tune in enumerate(tunes, 1):
+        stem = out / f"tune_{i:03d}"
+        _write_text(stem.with_suffix(".abc"), tune.abc)
+        midi = None
+        if tune.is_valid:
+            try:
+                midi = tune.to_midi(stem.with_suffix(".mid"))
+            except Exception as e:  # music21 can parse a tune yet fail to write its MIDI
+                print(f"note: {stem.name}: no MIDI ({type(e).__name__}: {e})")
+        rows.append({"file": stem.name, "title": tune.title or "(untitled)", "meter": tune.meter,
+                     "key": tune.key, "bars": tune.bars, "valid": tune.is_valid, "midi": midi is not None})
+    _write_text(out / "tunebook.abc", "\n".join(t.abc.rstrip("\n") + "\n" for t in tunes))
+    return rows
+
+
+def _write_text(path, text):
+    tmp = Path(f"{path}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _run(args):
+    model = load(args.model)
+    options = dict(seed=args.seed.replace("\\n", "\n"), temperature=args.temperature, top_k=args.top_k,
+                   top_p=args.top_p, max_chars=args.max_chars)
+    if args.valid_only:
+        max_attempts = args.max_attempts or 10 * args.n
+        tunes, attempts = generate_valid(model, args.n, max_attempts, random_seed=args.random_seed, **options)
+        print(f"{len(tunes)} valid tunes from {attempts} attempts (cap {max_attempts})")
+    else:
+        tunes = model.generate(n=args.n, random_seed=args.random_seed, **options)
+    rows = write_tunes(tunes, args.out)
+    for row in rows:
+        print(f"{row['file']}: {row['title'][:40]:40s}  M:{row['meter']:6s} K:{row['key']:6s} "
+              f"{row['bars']:3d} bars  {'valid' if row['valid'] else 'INVALID'}")
+    print(f"wrote {len(rows)} tunes (.abc, .mid) and tunebook.abc to {args.out}/")
+    return 0 if len(tunes) == args.n else 1
+
+
+def register_cli(subparsers):
+    p = subparsers.add_parser("generate", help="write new tunes with a trained model")
+    p.add_argument("-n", type=int, default=1, help="number of tunes")
+    p.add_argument("--seed", default="X:", help=r"text that starts every tune; '\n' for newlines")
+    p.add_argument("--temperature", type=float, default=1.0)
+    p.add_argument("--top-k", type=int, default=None)
+    p.add_argument("--top-p", type=float, default=None)
+    p.add_argument("--max-chars", type=int, default=2000)
+    p.add_argument("--random-seed", type=int, default=None)
+    p.add_argument("--model", default=None, help="run folder (default: the pretrained weights/)")
+    p.add_argument("--out", default="samples", help="output folder (default: samples/)")
+    p.add_argument("--valid-only", action="store_true", help="keep sampling until n tunes parse")
+    p.add_argument("--max-attempts", type=int, default=None, help="cap for --valid-only (default 10 x n)")
+    p.set_defaults(func=_run)

@@ -1,0 +1,131 @@
+"""The NumPy step generator matches the Keras batch-1 stateful generator; sampling behaves."""
+import numpy as np
+import pytest
+
+import charrnn
+from charrnn.errors import CharrnnError
+from charrnn.generator import CharModel
+from charrnn.model import build_model
+from charrnn.sampling import next_char_probs, sample_tunes, softmax
+
+
+@pytest.fixture(scope="module")
+def gru_run(tmp_path_factory, tiny_corpus):
+    """A GRU run folder with freshly initialised (untrained, random) weights."""
+    run = tmp_path_factory.mktemp("gru")
+    vocab = charrnn.load_corpus(tiny_corpus).vocab
+    config = charrnn.ModelConfig(vocab_size=len(vocab), cell="gru", layers=3, units=24, embedding=12)
+    config.save(run / "config.json")
+    vocab.save(run / "char_to_idx.json")
+    build_model(config).save_weights(run / "best.weights.h5")
+    return run
+
+
+@pytest.mark.parametrize("which", ["lstm", "gru"])
+def test_numpy_step_matches_keras_batch1_stateful_generator(which, tiny_run, gru_run, tiny_corpus):
+    model = CharModel(tiny_run if which == "lstm" else gru_run)
+    assert model.config.cell == which
+    text = charrnn.load_corpus(tiny_corpus).valid_tunes[0][:150]  # a real tune
+    ids = model.vocab.encode(text)
+    keras_gen = model.keras_generator()
+    state = model.net.initial_state(1)
+    worst = 0.0
+    for i in ids:
+        keras_probs = softmax(np.asarray(keras_gen(np.array([[i]], dtype="int32"), training=False))[0, 0])
+        numpy_probs = softmax(model.net.step(np.array([i]), state)[0])
+        worst = max(worst, np.abs(keras_probs - numpy_probs).max())
+    assert worst < 1e-5
+
+
+def test_same_random_seed_same_tunes_and_batched_lanes_stop_on_their_own(tiny_run):
+    model = charrnn.load(tiny_run)
+    a = model.generate(n=4, random_seed=3, max_chars=300)
+    b = charrnn.generate(n=4, random_seed=3, max_chars=300, model=tiny_run)
+    assert [t.abc for t in a] == [t.abc for t in b]
+    assert [t.abc for t in model.generate(n=4, random_seed=4, max_chars=300)] != [t.abc for t in a]
+    for tune in a:
+        assert tune.abc.startswith("X:") and len(tune.abc) <= 300
+        assert "\n\n" not in tune.abc and "\nX:" not in tune.abc
+
+
+class ScriptedNet:
+    """A stand-in network that always predicts the next character of a fixed script."""
+
+    def __init__(self, vocab, script):
+        self.vocab, self.script = vocab, script
+
+    def initial_state(self, lanes):
+        return [[np.zeros((lanes, 1))]]
+
+    def step(self, ids, state):
+        pos = state[0][0][:, 0].astype(int)
+        state[0][0] = state[0][0] + 1
+        logits = np.full((len(ids), len(self.vocab)), -50.0)
+        nxt = [self.vocab.char_to_idx[self.script[p % len(self.script)]] for p in pos]
+        logits[np.arange(len(ids)), nxt] = 50.0
+        return logits
+
+
+@pytest.mark.parametrize("after, expected", [
+    ("K:D\nabc|\n\nX:2\n", "X:1\nK:D\nabc|\n"),  # a blank line ends the tune
+    ("K:D\nabc|\nX:2\nK:G\n", "X:1\nK:D\nabc|\n"),  # so does the next X: line
+    ("K:D\nabcabcabcabcabc", "X:1\nK:D\nabcab"),  # max_chars stops a tune that never ends
+])
+def test_tune_ends_at_corpus_boundary_or_max_chars(after, expected):
+    vocab = charrnn.Vocabulary.from_text("X:12K\nDGabc|")
+    seed = "X:1\n"
+    # The scripted net is primed with "\n\n" + seed, then emits `after` character by character.
+    net = ScriptedNet(vocab, "\n\n" + seed[1:] + after)
+    tunes = sample_tunes(net, vocab, seed, 2, np.random.default_rng(0), max_chars=len(expected))
+    assert tunes == [expected, expected]
+
+
+def test_top_k_and_top_p_filter_the_distribution():
+    logits = np.log(np.array([[0.5, 0.3, 0.15, 0.05]]))
+    assert np.allclose(next_char_probs(logits, top_k=1), [[1, 0, 0, 0]])
+    assert np.allclose(next_char_probs(logits, top_k=2), [[0.625, 0.375, 0, 0]])
+    assert np.allclose(next_char_probs(logits, top_p=0.5), [[1, 0, 0, 0]])
+    assert np.allclose(next_char_probs(logits, top_p=0.79), [[0.625, 0.375, 0, 0]])
+    assert np.allclose(next_char_probs(logits, top_p=1.0), [[0.5, 0.3, 0.15, 0.05]])
+    sharp = next_char_probs(logits, temperature=0.5)
+    assert np.allclose(sharp, np.array([[0.25, 0.09, 0.0225, 0.0025]]) / 0.365)
+
+
+@pytest.mark.parametrize("bad, match", [
+    (dict(temperature=0), "temperature"), (dict(temperature=-1), "temperature"),
+    (dict(top_p=0), "top_p"), (dict(top_p=1.5), "top_p"), (dict(top_k=0), "top_k"),
+])
+def test_sampling_arguments_are_validated(tiny_run, bad, match):
+    with pytest.raises(CharrnnError, match=match):
+        charrnn.generate(model=tiny_run, **bad)
+
+
+def test_seed_with_unknown_characters_names_them(tiny_run):
+    with pytest.raises(ValueError, match="seed.*'\\u2603'"):
+        charrnn.generate(seed="X:1\nT:\u2603\n", model=tiny_run)
+
+
+def test_header_seed_is_kept_at_the_start(tiny_run):
+    seed = "X:1\nT:\nM:6/8\nL:1/8\nK:D\n"
+    tunes = charrnn.generate(seed=seed, n=3, random_seed=0, model=tiny_run)
+    assert all(t.abc.startswith(seed) and t.meter == "6/8" and t.key == "D" for t in tunes)
+
+
+def test_missing_and_corrupt_weights_are_clear_errors(tmp_path, tiny_run):
+    with pytest.raises(CharrnnError, match="model folder not found"):
+        charrnn.load(tmp_path / "nowhere")
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    for name in ("config.json", "char_to_idx.json"):
+        (broken / name).write_bytes((tiny_run / name).read_bytes())
+    with pytest.raises(CharrnnError, match="no model weights"):
+        charrnn.load(broken)
+    (broken / "best.weights.h5").write_bytes(b"not an hdf5 file")
+    with pytest.raises(CharrnnError, match="cannot load"):
+        charrnn.load(broken)
+    # Weights of another shape than config.json says.
+    (broken / "best.weights.h5").write_bytes((tiny_run / "best.weights.h5").read_bytes())
+    config = charrnn.ModelConfig.load(tiny_run / "config.json")
+    charrnn.ModelConfig(**{**config.__dict__, "units": 48}).save(broken / "config.json")
+    with pytest.raises(CharrnnError, match="cannot load"):
+        charrnn.load(broken)

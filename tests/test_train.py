@@ -1,0 +1,93 @@
+"""Training: run folder contents, resume after a kill, and clear errors for bad input."""
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+import charrnn
+from charrnn.cli import main
+from charrnn.errors import CharrnnError
+
+TINY = ["--batch-size", "8", "--seq-len", "32", "--layers", "2", "--units", "32", "--embedding", "16"]
+
+
+def read_log(run):
+    with open(run / "log.csv", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_run_folder_has_model_trio_checkpoints_log_and_plot(tiny_run):
+    config = charrnn.ModelConfig.load(tiny_run / "config.json")
+    assert (config.layers, config.units, config.embedding, config.cell) == (2, 32, 16, "lstm")
+    assert len(charrnn.Vocabulary.load(tiny_run / "char_to_idx.json")) == config.vocab_size
+    for name in ("best.weights.h5", "last.weights.h5", "log.csv", "history.png", "train_args.json"):
+        assert (tiny_run / name).stat().st_size > 0, name
+    rows = read_log(tiny_run)
+    assert [r["epoch"] for r in rows] == ["0", "1"]
+    for r in rows:  # bits per character is the loss in bits
+        assert float(r["bits_per_char"]) == pytest.approx(float(r["loss"]) / 0.693147, rel=1e-3)
+        assert float(r["val_bits_per_char"]) > 0 and 0 <= float(r["val_accuracy"]) <= 1
+    assert not list(tiny_run.glob("**/*.tmp*"))  # atomic writes leave no temp files
+
+
+def test_checkpoint_every_k_epochs_kept_as_own_files(tmp_path, tiny_corpus):
+    run = tmp_path / "run"
+    assert main(["train", "--data", str(tiny_corpus), "--out", str(run), "--epochs", "4",
+                 "--save-every", "2", "--cell", "gru", *TINY]) == 0
+    assert sorted(p.name for p in (run / "checkpoints").iterdir()) == ["epoch_002.weights.h5",
+                                                                      "epoch_004.weights.h5"]
+    best = json.loads((run / "best.json").read_text())
+    rows = read_log(run)
+    assert best["value"] == pytest.approx(min(float(r["val_loss"]) for r in rows))
+    assert charrnn.ModelConfig.load(run / "config.json").cell == "gru"
+
+
+def test_killed_run_resumes_from_last_completed_epoch(tmp_path, tiny_corpus):
+    run = tmp_path / "run"
+    cmd = [sys.executable, "-m", "charrnn", "train", "--data", str(tiny_corpus), "--out", str(run),
+           "--epochs", "6", *TINY]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while time.time() < deadline and not ((run / "log.csv").exists() and len(read_log(run)) >= 2):
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)  # a hard kill, as from the OOM killer or a closed laptop
+    proc.wait()
+    done = len(read_log(run))
+    assert 2 <= done < 6, "the run finished before it could be killed; make it longer"
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    epochs = [int(r["epoch"]) for r in read_log(run)]
+    # Same command again: no epoch lost or repeated beyond the one in progress at the kill.
+    assert epochs[-1] == 5 and epochs[0] == 0
+    assert sorted(set(epochs)) == list(range(6))
+    assert len(epochs) - 6 <= 1
+    assert not (run / "backup").exists()  # BackupAndRestore clears its backup when the run completes
+
+
+def test_config_mismatch_with_existing_run_is_refused(tiny_run, tiny_corpus):
+    with pytest.raises(CharrnnError, match="another config"):
+        charrnn.train(data=tiny_corpus, out=tiny_run, epochs=1, batch_size=8, seq_len=32,
+                      layers=2, units=64, embedding=16, verbose=False)
+
+
+def test_bad_input_exits_2_with_one_line(tmp_path, capsys, tiny_run):
+    (tmp_path / "empty").mkdir()
+    assert main(["train", "--data", str(tmp_path / "empty"), "--out", str(tmp_path / "r")]) == 2
+    (tmp_path / "notunes").mkdir()
+    (tmp_path / "notunes" / "train.abc").write_text("just some text\n")
+    assert main(["train", "--data", str(tmp_path / "notunes"), "--out", str(tmp_path / "r")]) == 2
+    assert main(["data", "build", str(tmp_path / "empty"), "--out", str(tmp_path / "c")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 3 and all(line.startswith("charrnn: error: ") for line in err)
+    assert "train.abc" in err[0] and "no ABC tunes" in err[1] and "no .abc files" in err[2]
+
+
+def test_data_build_cli(tmp_path, oneills_file, capsys):
+    assert main(["data", "build", str(oneills_file), "--out", str(tmp_path / "c")]) == 0
+    assert "tunes" in capsys.readouterr().out
+    assert {p.name for p in (tmp_path / "c").iterdir()} == {
+        "train.abc", "valid.abc", "provenance.csv", "char_to_idx.json"}
