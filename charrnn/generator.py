@@ -8,6 +8,7 @@
     charrnn generate -n 10 --temperature 0.9 --seed 'X:1\\nM:6/8\\n' --random-seed 7 --out samples/
 """
 import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -143,7 +144,7 @@ def write_tunes(tunes, out):
             try:
                 midi = tune.to_midi(stem.with_suffix(".mid"))
             except Exception as e:  # music21 can parse a tune yet fail to write its MIDI
-                print(f"note: {stem.name}: no MIDI ({type(e).__name__}: {e})")
+                print(f"note: {stem.name}: no MIDI ({e})", file=sys.stderr)
         rows.append({"file": stem.name, "title": tune.title or "(untitled)", "meter": tune.meter,
                      "key": tune.key, "bars": tune.bars, "valid": tune.is_valid, "midi": midi is not None})
     _write_text(out / "tunebook.abc", "\n".join(t.abc.rstrip("\n") + "\n" for t in tunes))

@@ -1,0 +1,73 @@
+"""Generation speed on one machine and one set of weights: the seed's loop vs charrnn.
+
+    python bench/generate_speed.py [--model weights/] [--chars 200] [--lanes 200]
+
+1. The seed's generator: the batch-1 stateful Keras model, `model.predict` once per character.
+2. charrnn's batch-1 generator (NumPy step over the same weights), ms per character.
+3. charrnn's batched generation: `--lanes` tunes sampled in parallel, characters per second.
+Prints one JSON line.
+"""
+import argparse
+import json
+import time
+
+import numpy as np
+
+import charrnn
+from charrnn.sampling import softmax
+
+
+def seed_ms_per_char(model, chars, rng):
+    """The seed report's loop: predict on a (1, 1) input, sample, feed the sample back."""
+    gen = model.keras_generator()
+    idx = model.vocab.char_to_idx["X"]
+    gen.predict(np.array([[idx]]), verbose=0)  # warm-up / tracing
+    start = time.perf_counter()
+    for _ in range(chars):
+        p = softmax(gen.predict(np.array([[idx]]), verbose=0)[0, 0].astype("float64"))
+        idx = int(rng.choice(len(p), p=p))
+    return 1000 * (time.perf_counter() - start) / chars
+
+
+def numpy_batch1_ms_per_char(model, chars, rng):
+    state = model.net.initial_state(1)
+    idx = np.array([model.vocab.char_to_idx["X"]])
+    start = time.perf_counter()
+    for _ in range(chars):
+        p = softmax(model.net.step(idx, state)[0].astype("float64"))
+        idx = np.array([rng.choice(len(p), p=p)])
+    return 1000 * (time.perf_counter() - start) / chars
+
+
+def batched_chars_per_s(model, lanes, random_seed=0):
+    """Whole tunes in parallel lanes, through the public API (sampling and boundaries included)."""
+    start = time.perf_counter()
+    tunes = model.generate(n=lanes, random_seed=random_seed)
+    seconds = time.perf_counter() - start
+    chars = sum(len(t.abc) for t in tunes) - lanes * len("X:")
+    return chars / seconds, chars
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--model", default=None, help="run folder (default: the shipped weights/)")
+    ap.add_argument("--chars", type=int, default=200)
+    ap.add_argument("--lanes", type=int, default=200)
+    args = ap.parse_args()
+    model = charrnn.load(args.model)
+    rng = np.random.default_rng(0)
+    seed_ms = seed_ms_per_char(model, args.chars, rng)
+    batch1_ms = numpy_batch1_ms_per_char(model, 20 * args.chars, rng)
+    batched, chars = batched_chars_per_s(model, args.lanes)
+    print(json.dumps({
+        "weights": str(model.weights_file),
+        "seed_predict_ms_per_char": round(seed_ms, 2),
+        "charrnn_batch1_ms_per_char": round(batch1_ms, 4),
+        "batch1_speedup_vs_seed": round(seed_ms / batch1_ms, 1),
+        "batched_lanes": args.lanes, "batched_chars": chars,
+        "batched_chars_per_s": round(batched),
+    }))
+
+
+if __name__ == "__main__":
+    main()

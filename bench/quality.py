@@ -1,0 +1,112 @@
+"""Quality benchmark (issue 4): is the model better than simple baselines, and are its tunes tunes?
+
+    python bench/quality.py [--model weights/] [--data data/abc] [-n 200] [--temperature 1.0]
+
+Measures, with the functions `charrnn evaluate` uses (charrnn.evaluate / charrnn.metrics):
+
+1. held-out bits per character of the model (`model.evaluate_bpc(valid_text)`), and of xz -9e
+   and Kneser-Ney character 5- and 7-grams on the same train/validation split;
+2. of n generated tunes, the share that music21 parses into a part with >= 8 bars AND that
+   convert to MIDI;
+3. the share of inner bars (not the first or last) exactly as long as the time signature
+   demands, for the generated tunes and for the held-out human tunes measured the same way;
+4. the longest run of body characters (after the header) each generated tune shares with any
+   training tune: median and percentiles (human held-out tunes for reference).
+
+Prints one JSON line, then a readable table.
+"""
+import argparse
+import json
+import sys
+import time
+
+from charrnn import metrics
+from charrnn.corpus import load_corpus
+from charrnn.errors import CharrnnError
+from charrnn.evaluate import DEFAULT_KN_ORDERS, generate_tunes, likelihood, load_model
+
+
+def measure(model=None, data="data/abc", n=200, temperature=1.0, random_seed=0, human_n=None,
+            kn_orders=DEFAULT_KN_ORDERS):
+    """The benchmark's numbers as a flat dict."""
+    started = time.perf_counter()
+    corpus = load_corpus(data)
+    model, name = load_model(model)
+    lk = likelihood(model, corpus, kn_orders)
+    index = metrics.TrainingIndex(corpus.train_tunes)
+    generated = metrics.summarise(metrics.measure_tunes(
+        generate_tunes(model, n, temperature, random_seed), index))
+    human = metrics.summarise(metrics.measure_tunes(corpus.valid_tunes[:human_n], index))
+    scores = lk["model"] or {}
+    result = {
+        "model": name, "data": str(data), "n": n, "temperature": temperature, "random_seed": random_seed,
+        "valid_bpc": scores.get("bits_per_char"), "valid_loss": scores.get("loss"),
+        "valid_accuracy": scores.get("accuracy"),
+        **{f"{k}_bpc": v for k, v in lk["baselines"].items()},
+        "validity_rate": generated["valid_rate"], "parse_rate": generated["parse_rate"],
+        "inner_bar_share_generated": generated["inner_bar_share"],
+        "inner_bar_share_human": human["inner_bar_share"],
+        "validity_rate_human": human["valid_rate"],
+        "longest_run_median": generated["longest_run"]["p50"],
+        "longest_run_p10": generated["longest_run"]["p10"],
+        "longest_run_p90": generated["longest_run"]["p90"],
+        "longest_run_median_human": human["longest_run"]["p50"],
+        "near_copy_rate": generated["near_copy_rate"],
+        "human_tunes": human["tunes"],
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+    if lk.get("model_error"):
+        result["valid_bpc_error"] = lk["model_error"]
+    return result
+
+
+def _fmt(value, kind):
+    if value is None:
+        return "-"
+    return {"bpc": f"{value:.3f}", "pct": f"{100 * value:.1f}%", "int": f"{value:.0f}"}[kind]
+
+
+def table(r):
+    """The result as aligned text lines."""
+    rows = [("held-out bits per character: model", _fmt(r["valid_bpc"], "bpc"))]
+    rows += [(f"  baseline {k[:-4]}", _fmt(v, "bpc")) for k, v in r.items()
+             if k.endswith("_bpc") and k != "valid_bpc"]
+    rows += [
+        (f"valid tunes (music21 part >= {metrics.MIN_BARS} bars, MIDI), of {r['n']}",
+         _fmt(r["validity_rate"], "pct")),
+        ("  held-out human tunes, same test", _fmt(r["validity_rate_human"], "pct")),
+        ("inner bars of the right length: generated", _fmt(r["inner_bar_share_generated"], "pct")),
+        ("  held-out human tunes", _fmt(r["inner_bar_share_human"], "pct")),
+        ("longest run shared with a training tune: median (chars)", _fmt(r["longest_run_median"], "int")),
+        ("  10th / 90th percentile",
+         f"{_fmt(r['longest_run_p10'], 'int')} / {_fmt(r['longest_run_p90'], 'int')}"),
+        ("  held-out human tunes, median", _fmt(r["longest_run_median_human"], "int")),
+        ("near-copies of training tunes", _fmt(r["near_copy_rate"], "pct")),
+        ("seconds", f"{r['seconds']:.0f}"),
+    ]
+    width = max(len(label) for label, _ in rows)
+    return [f"{label:<{width}}  {value:>8}" for label, value in rows]
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--model", default=None, help="run folder (default: the pretrained weights/)")
+    ap.add_argument("--data", default="data/abc")
+    ap.add_argument("-n", type=int, default=200, help="tunes to generate (default 200)")
+    ap.add_argument("--temperature", type=float, default=1.0)
+    ap.add_argument("--random-seed", type=int, default=0)
+    ap.add_argument("--human-n", type=int, default=None,
+                    help="measure only the first N held-out human tunes (default: all)")
+    a = ap.parse_args(argv)
+    try:
+        result = measure(a.model, a.data, a.n, a.temperature, a.random_seed, a.human_n)
+    except CharrnnError as e:
+        print(f"quality: error: {e}", file=sys.stderr)
+        return 2
+    print(json.dumps(result))
+    print("\n".join(table(result)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

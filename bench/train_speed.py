@@ -1,0 +1,69 @@
+"""Training throughput (characters per second): charrnn's default vs the seed's own method.
+
+    python bench/train_speed.py [--data data/abc] [--batches 40] [--shared ../shared]
+
+Runs, one after the other on this machine: charrnn's training step (tf.data lanes, Keras fit,
+sparse logits loss) at the default batch x sequence length and at the seed's 16 x 64, then
+`../shared/bench/seed_baseline.py` (pure-Python read_batches + train_on_batch, 16 x 64).
+Prints one JSON line. Compare ratios, not absolute figures: machines are shared and noisy.
+"""
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import keras
+
+import charrnn
+from charrnn.data import make_dataset
+from charrnn.model import build_model
+from charrnn.training import DEFAULT_BATCH_SIZE, DEFAULT_LEARNING_RATE, DEFAULT_SEQ_LEN, bits_per_char
+
+
+def charrnn_chars_per_s(ids, vocab_size, batch_size, seq_len, batches, warmup=5):
+    """Train the default model with the same compile() as `charrnn train`; time batches after warm-up."""
+    model = build_model(charrnn.ModelConfig(vocab_size), batch_size, seq_len, stateful=True)
+    model.compile(optimizer=keras.optimizers.Adam(DEFAULT_LEARNING_RATE, global_clipnorm=5.0),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  metrics=["accuracy", bits_per_char])
+
+    class Timer(keras.callbacks.Callback):
+        def on_train_batch_begin(self, batch, logs=None):
+            if batch == warmup:
+                self.start = time.perf_counter()
+
+        def on_train_batch_end(self, batch, logs=None):
+            if batch == warmup + batches - 1:
+                self.seconds = time.perf_counter() - self.start
+
+    timer = Timer()
+    model.fit(make_dataset(ids, batch_size, seq_len).take(warmup + batches), verbose=0, callbacks=[timer])
+    return batches * batch_size * seq_len / timer.seconds
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--data", default="data/abc")
+    ap.add_argument("--batches", type=int, default=40)
+    ap.add_argument("--shared", default=str(Path(__file__).resolve().parents[2] / "shared"))
+    args = ap.parse_args()
+    corpus = charrnn.load_corpus(args.data)
+    ids = corpus.vocab.encode(corpus.train_text)
+    result = {"default_shape": f"{DEFAULT_BATCH_SIZE}x{DEFAULT_SEQ_LEN}"}
+    result["charrnn_default_chars_per_s"] = round(charrnn_chars_per_s(
+        ids, len(corpus.vocab), DEFAULT_BATCH_SIZE, DEFAULT_SEQ_LEN, args.batches))
+    result["charrnn_16x64_chars_per_s"] = round(charrnn_chars_per_s(ids, len(corpus.vocab), 16, 64, args.batches))
+    seed = subprocess.run([sys.executable, f"{args.shared}/bench/seed_baseline.py",
+                           f"{args.data}/train.abc", "--batches", "30", "--chars", "20"],
+                          capture_output=True, text=True, check=True)
+    seed_result = json.loads(seed.stdout.strip().splitlines()[-1])
+    result["seed_16x64_chars_per_s"] = seed_result["train_chars_per_s"]
+    result["ratio_default_vs_seed"] = round(result["charrnn_default_chars_per_s"] / seed_result["train_chars_per_s"], 2)
+    result["ratio_16x64_vs_seed"] = round(result["charrnn_16x64_chars_per_s"] / seed_result["train_chars_per_s"], 2)
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
