@@ -6,8 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 # abcmidi: abc2midi for validity checks; fluidsynth + fluid-soundfont-gm: audio;
-# lilypond + abcm2ps: sheet music; chromium: the listening-survey page's browser test.
-APT_PACKAGES="abcmidi fluidsynth fluid-soundfont-gm lilypond abcm2ps"
+# abcm2ps + ghostscript (lilypond for music21 users): sheet music; chromium: the listening-survey page's browser test.
+APT_PACKAGES="abcmidi fluidsynth fluid-soundfont-gm lilypond abcm2ps ghostscript"
 [ "${1:-}" = "--test" ] && APT_PACKAGES="$APT_PACKAGES chromium"
 missing=$(for p in $APT_PACKAGES; do dpkg -s "$p" >/dev/null 2>&1 || echo "$p"; done)
 if [ -n "$missing" ]; then

@@ -19,8 +19,8 @@ from .errors import CharrnnError
 # Modules that add their own sub-command through register_cli(subparsers).
 SUBCOMMAND_MODULES = [
     "charrnn.generator",
-    # render
-    # evaluate
+    "charrnn.render",
+    "charrnn.evaluate",
     "charrnn.survey",
 ]
 

@@ -45,6 +45,7 @@ SOUNDFONT = Path(os.environ.get("CHARRNN_SOUNDFONT", "/usr/share/sounds/sf2/Flui
 TARGET_RMS_DBFS = -20.0
 PEAK_CEILING_DBFS = -1.0
 PNG_DPI = 110
+GRACE_QUARTERS = 0.125  # a grace note lasts a 32nd note (less when its principal is short)
 
 FORMATS = ("midi", "wav", "svg", "png", "pdf", "musicxml")
 SUFFIX = {"midi": ".mid", "wav": ".wav", "svg": ".svg", "png": ".png", "pdf": ".pdf", "musicxml": ".musicxml"}
@@ -68,16 +69,21 @@ def _tool(name):
 
 def _soundfont():
     if not SOUNDFONT.is_file():
-        raise CharrnnError(f"soundfont {SOUNDFONT} not found: install the Debian package 'fluid-soundfont-gm' "
-                           "(sudo apt-get install fluid-soundfont-gm) or set CHARRNN_SOUNDFONT")
+        raise CharrnnError(f"soundfont {SOUNDFONT} not found: install the Debian package "
+                           "'fluid-soundfont-gm' (sudo apt-get install fluid-soundfont-gm) "
+                           "or set CHARRNN_SOUNDFONT")
     return SOUNDFONT
 
 
-def _run(cmd, what):
-    done = subprocess.run([str(c) for c in cmd], capture_output=True, text=True)
-    if done.returncode != 0:
-        lines = (done.stderr or done.stdout).strip().splitlines()
+def _run(cmd, what, timeout=120, check=True):
+    try:
+        done = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:  # e.g. FluidSynth waiting on a note that never ends
+        raise CharrnnError(f"{what} did not finish in {timeout:.0f} s") from None
+    lines = (done.stderr or done.stdout).strip().splitlines()
+    if check and done.returncode != 0:
         raise CharrnnError(f"{what} failed: {lines[-1] if lines else f'exit status {done.returncode}'}")
+    return lines
 
 
 # ------------------------------------------------------------------------------------- music21
@@ -90,7 +96,8 @@ def parse(abc):
     try:
         score = music21.converter.parse(abc, format="abc")
     except Exception as e:  # music21 raises many types on malformed ABC; all mean "cannot read"
-        raise CharrnnError(f"music21 cannot parse {title!r}: {' '.join(str(e).split()) or type(e).__name__}") from None
+        why = " ".join(str(e).split()) or type(e).__name__  # one line: ABC errors quote the bad text
+        raise CharrnnError(f"music21 cannot parse {title!r}: {why}") from None
     if not isinstance(score, music21.stream.Score):
         raise CharrnnError(f"expected one tune, got {len(score.scores)} (split the file first)")
     if not score.flatten().notes:
@@ -125,6 +132,36 @@ def _untie_different_pitches(score):
                     b.tie = None if b.tie.type == "stop" else tie.Tie("start")
 
 
+def _play_graces(score):
+    """music21 writes a grace note as a zero-length MIDI note whose note-off comes before its
+    note-on, so it sounds for ever (FluidSynth never finishes a violin). Play each grace as a
+    short note taken from the start of the note it ornaments instead."""
+    from music21 import duration
+
+    for container in list(score.recurse(streamsOnly=True)):
+        run = []  # graces waiting for their principal note
+        for n in list(container.notesAndRests):
+            if n.duration.isGrace:
+                run.append(n)
+                continue
+            if run and not n.isRest:
+                each = min(GRACE_QUARTERS, n.quarterLength / (2 * len(run)))
+                start = n.offset
+                for k, grace in enumerate(run):
+                    container.remove(grace)
+                    played = copy.deepcopy(grace)
+                    played.duration = duration.Duration(each)
+                    container.insert(start + k * each, played)
+                n.quarterLength -= each * len(run)
+                container.setElementOffset(n, start + each * len(run))
+            else:
+                for grace in run:  # a grace before a rest or a bar line: nothing to take time from
+                    container.remove(grace)
+            run = []
+        for grace in run:
+            container.remove(grace)
+
+
 def _set_tempo(score, bpm):
     """Keep the tune's Q: marks unless bpm overrides; with none, use the meter's default."""
     from music21 import meter, stream, tempo
@@ -152,20 +189,30 @@ def _set_program(score, program):
         part.insert(0, inst)
 
 
-def performance(abc, program=None, tempo=None):
-    """The tune as it will sound: repeats played out, tempo and General MIDI program set."""
+def _check_options(program, tempo):
+    """The General MIDI program to use; a CharrnnError for a bad program or tempo."""
     program = DEFAULT_PROGRAM if program is None else int(program)
     if not 0 <= program <= 127:
-        raise CharrnnError(f"--program must be a General MIDI program 0-127, got {program}")
+        raise CharrnnError(f"program must be a General MIDI program 0-127, got {program}")
     if tempo is not None and not tempo > 0:
-        raise CharrnnError(f"--tempo must be positive, got {tempo}")
+        raise CharrnnError(f"tempo must be positive beats a minute, got {tempo}")
+    return program
+
+
+def performance(abc, program=None, tempo=None):
+    """The tune as it will sound: repeats played out, tempo and General MIDI program set."""
+    from music21 import stream
+
+    program = _check_options(program, tempo)
     score = parse(abc)
     try:
         _unshare(score)
         _untie_different_pitches(score)
+        _play_graces(score)
         _set_tempo(score, tempo)
         _set_program(score, program)
-        return score.expandRepeats()  # done here so bar-line times match what MIDI plays
+        # Repeats played out here (music21's MIDI export would do it too) so bar times match the MIDI.
+        return score.expandRepeats() if score[stream.Measure] else score
     except Exception as e:  # music21 internals on odd input (unmatched repeats, ...)
         raise CharrnnError(f"music21 cannot perform {header_field(abc, 'T')!r}: {e}") from None
 
@@ -238,6 +285,11 @@ def barline_seconds(score):
             if isinstance(d["element"], stream.Measure)]
 
 
+def tune_seconds(score):
+    """How long a performance() score plays, in seconds."""
+    return max((d["endTimeSeconds"] for d in score.parts[0].secondsMap), default=0.0)
+
+
 def write_wav(abc, path, program=None, tempo=None, seconds=None, fade=0.0, sample_rate=44100):
     """One tune as a loudness-normalised WAV through FluidSynth; returns the path.
 
@@ -252,11 +304,11 @@ def write_wav(abc, path, program=None, tempo=None, seconds=None, fade=0.0, sampl
         _save_midi(score, mid)
         # -g 0.5: loud enough to keep 16-bit precision, quiet enough not to clip before we normalise.
         _run([fluidsynth, "-ni", "-q", "-F", raw, "-T", "wav", "-O", "s16", "-r", sample_rate,
-              "-g", "0.5", soundfont, mid], "fluidsynth")
+              "-g", "0.5", soundfont, mid], "fluidsynth", timeout=60 + tune_seconds(score))
         audio, rate = _read_wav(raw)
     if seconds is not None:
-        bars = [t for t in barline_seconds(score) if t > 0]
-        if bars and seconds < bars[-1]:  # a shorter tune plays whole, release tail included
+        bars = [t for t in barline_seconds(score) if t > 0] or [seconds]  # no bars: cut at `seconds`
+        if seconds < max(bars[-1], tune_seconds(score)):  # a shorter tune plays whole, tail included
             cut = min(bars, key=lambda t: abs(t - seconds))
             audio = audio[: int(round(cut * rate))]
     if fade > 0:
@@ -287,10 +339,14 @@ def write_score(abc, path, fmt=None):
         src.write_text(abc.rstrip("\n") + "\n", encoding="utf-8")
         # abcm2ps: -g one SVG per tune, -E one EPS per tune (cropped to the music), else a PS page.
         flag, ext = {"svg": ("-g", "svg"), "png": ("-E", "eps"), "pdf": (None, "ps")}[fmt]
-        _run([abcm2ps, "-q", *([flag] if flag else []), "-O", tmp / f"out.{ext}", src], "abcm2ps")
+        # abcm2ps exits 1 on what it only warns about (a "Bad tie" between different pitches)
+        # and still engraves; only a missing output file is a failure.
+        errors = _run([abcm2ps, "-q", *([flag] if flag else []), "-O", tmp / f"out.{ext}", src],
+                      "abcm2ps", check=False)
         made = sorted(tmp.glob(f"out*.{ext}"))
         if not made:
-            raise CharrnnError(f"abcm2ps wrote no {fmt} for {header_field(abc, 'T')!r}")
+            raise CharrnnError(f"abcm2ps cannot engrave {header_field(abc, 'T')!r}: "
+                               f"{errors[-1] if errors else 'no output'}")
         if fmt == "svg":
             shutil.move(made[0], path)
         else:
@@ -325,7 +381,7 @@ def tunes_with_lines(text):
     return found
 
 
-def _slug(title):
+def slug(title):
     return re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:60] or "untitled"
 
 
@@ -338,6 +394,7 @@ def render_file(abc_path, out_dir, formats=("midi",), program=None, tempo=None):
     unknown = set(formats) - set(FORMATS)
     if unknown:
         raise CharrnnError(f"unknown format(s) {sorted(unknown)}; choose from {', '.join(FORMATS)}")
+    _check_options(program, tempo)
     for fmt in formats:
         for tool in NEEDS.get(fmt, []):
             _tool(tool)
@@ -358,7 +415,7 @@ def render_file(abc_path, out_dir, formats=("midi",), program=None, tempo=None):
             parse(abc)  # the issue's rule: a tune music21 cannot read is skipped in every format
             for fmt in formats:
                 start = time.perf_counter()
-                path = out_dir / f"{i:03d}-{_slug(result.title)}{SUFFIX[fmt]}"
+                path = out_dir / f"{i:03d}-{slug(result.title)}{SUFFIX[fmt]}"
                 result.outputs[fmt] = writers[fmt](abc, path)
                 result.seconds[fmt] = time.perf_counter() - start
         except CharrnnError as e:
@@ -372,11 +429,12 @@ def render_file(abc_path, out_dir, formats=("midi",), program=None, tempo=None):
 def register_cli(subparsers):
     p = subparsers.add_parser("render", help="render every tune of an ABC file as MIDI, WAV and sheet music")
     p.add_argument("file", metavar="FILE.abc")
-    p.add_argument("--midi", action="store_true", help="MIDI through music21 (the default)")
+    p.add_argument("--midi", action="store_true",
+                   help="MIDI through music21 (the default when no format is given)")
     p.add_argument("--wav", action="store_true", help="audio through FluidSynth, loudness-normalised")
     score = p.add_mutually_exclusive_group()
-    for fmt in ("svg", "png", "pdf", "musicxml"):
-        score.add_argument(f"--{fmt}", action="store_true", help=f"sheet music as {fmt.upper()}")
+    for fmt, name in (("svg", "SVG"), ("png", "PNG"), ("pdf", "PDF"), ("musicxml", "MusicXML")):
+        score.add_argument(f"--{fmt}", action="store_true", help=f"sheet music as {name}")
     p.add_argument("--out", metavar="DIR", help="output folder (default: the file's name without .abc)")
     p.add_argument("--program", type=int, metavar="N",
                    help=f"General MIDI program 0-127 (default {DEFAULT_PROGRAM}, violin; 0 is piano)")
