@@ -13,7 +13,12 @@ Listeners open listen/survey.html straight from the folder (no server, no intern
 browser downloads a CSV (listener,clip,answer,rating). Paper answers from answer_sheet.html can
 be typed into the same CSV format.
 
-From Python:
+Blinding: human clips are held-out validation tunes, machine clips valid generated tunes; all go
+through charrnn.render.write_wav with the same settings (instrument, tempo rule, cut at the bar
+line nearest --seconds, fade, loudness), are re-written as bare mono 16-bit WAVs, must last at
+least MIN_LENGTH_SHARE of --seconds, and are shuffled before they get their clip_NN names.
+
+From Python (simulate_responses writes made-up answers, for trying the scorer):
 
     from charrnn import survey
     survey.make_survey("survey/", machine=10, human=10, seconds=30, random_seed=7)
@@ -56,12 +61,12 @@ def _write_plain_wav(src, dst):
     from scipy.io import wavfile
 
     rate, data = wavfile.read(src)
+    # To floats in [-1, 1), whatever the sample format.
+    scale = 1.0 if data.dtype.kind == "f" else 2.0 ** (8 * data.dtype.itemsize - 1)
+    data = data.astype(np.float64) / scale
     if data.ndim == 2:
         data = data.mean(axis=1)  # mono halves the size; folk-tune clips lose nothing that matters
-    if data.dtype.kind == "f":
-        data = data * 32767
-    elif data.dtype.itemsize > 2:  # 24/32-bit PCM down to 16-bit
-        data = data / 2 ** (8 * data.dtype.itemsize - 16)
+    data = data * 32768
     wavfile.write(dst, rate, np.clip(np.round(data), -32768, 32767).astype(np.int16))
 
 
@@ -91,15 +96,21 @@ def _machine_candidates(model, count, temperature, random_seed, max_tries):
 
 def _render_some(candidates, count, source, workdir, render, min_seconds):
     """Render candidates until `count` of them last min_seconds or more; returns [(tune, settings, wav)], tried."""
-    picked, seen = [], 0
+    picked, seen, error = [], 0, None
     for tune, settings in candidates:
         seen += 1
         wav = Path(workdir) / f"{source}_{seen:04d}.wav"
-        render(tune.abc, wav)
+        try:
+            render(tune.abc, wav)
+        except CharrnnError as e:  # one tune the renderer chokes on should not sink the survey
+            error = e
+            continue
         if _wav_seconds(wav) >= min_seconds:
             picked.append((tune, settings, wav))
             if len(picked) == count:
                 break
+    if not picked and error is not None:
+        raise CharrnnError(f"no {source} tune could be rendered; the last error: {error}")
     return picked, seen
 
 
@@ -242,7 +253,8 @@ def read_responses(paths, key):
         digest = hashlib.sha256(Path(path).read_bytes()).hexdigest() if Path(path).is_file() else None
         rows = _read_csv(path, ["clip", "answer"])
         if digest in digests:
-            raise CharrnnError(f"{path}: the same file as {digests[digest]} (its answers would count twice)")
+            twin = "listed twice" if Path(path) == Path(digests[digest]) else f"the same file as {digests[digest]}"
+            raise CharrnnError(f"{path}: {twin} (its answers would count twice)")
         digests[digest] = path
         if not rows:
             raise CharrnnError(f"{path}: no answers in this file")
