@@ -71,6 +71,24 @@ class CharModel:
         from one call to the next. `model(ids)` on ids of shape (1, 1) gives logits (1, 1, V)."""
         return self._load_keras(batch_size=1, seq_len=1, stateful=True)
 
+    def export(self, out):
+        """Write a shippable copy: config.json, char_to_idx.json and best.weights.h5 holding the
+        model's weights only (the run's checkpoints also hold Adam's state, three times larger),
+        plus the run's log.csv, history.png and train_args.json when present."""
+        import shutil
+
+        out = Path(out)
+        out.mkdir(parents=True, exist_ok=True)
+        self.config.save(out / "config.json")
+        self.vocab.save(out / "char_to_idx.json")
+        tmp = out / "best.tmp.weights.h5"
+        self.keras_model.save_weights(tmp)
+        os.replace(tmp, out / "best.weights.h5")
+        for name in ("log.csv", "history.png", "train_args.json", "best.json"):
+            if (self.folder / name).is_file() and (self.folder / name).resolve() != (out / name).resolve():
+                shutil.copyfile(self.folder / name, out / name)
+        return out
+
     def generate(self, seed="X:", n=1, temperature=1.0, top_k=None, top_p=None, max_chars=2000,
                  random_seed=None):
         """Sample n tunes that start with `seed`; returns a list of Tune."""
@@ -175,7 +193,19 @@ def _run(args):
     return 0 if len(tunes) == args.n else 1
 
 
+def _export(args):
+    out = load(args.run).export(args.out)
+    print(f"exported {args.run} -> {out}/")
+    return 0
+
+
 def register_cli(subparsers):
+    e = subparsers.add_parser("export", help="copy a run's best weights (without optimizer state) "
+                                             "with its config, vocabulary and log into a folder")
+    e.add_argument("run", help="run folder written by `charrnn train`")
+    e.add_argument("--out", required=True, help="destination, e.g. weights/")
+    e.set_defaults(func=_export)
+
     p = subparsers.add_parser("generate", help="write new tunes with a trained model")
     p.add_argument("-n", type=int, default=1, help="number of tunes")
     p.add_argument("--seed", default="X:", help=r"text that starts every tune; '\n' for newlines")

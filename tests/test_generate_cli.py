@@ -40,3 +40,15 @@ def test_generate_errors_are_one_line_exit_2(tmp_path, tiny_run, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 3 and all(e.startswith("charrnn: error: ") for e in err)
     assert "not found" in err[0] and "temperature" in err[1] and "\u2603" in err[2]
+
+
+def test_export_writes_a_loadable_smaller_copy(tmp_path, tiny_run):
+    assert main(["export", str(tiny_run), "--out", str(tmp_path / "w")]) == 0
+    exported = tmp_path / "w"
+    assert {"config.json", "char_to_idx.json", "best.weights.h5", "log.csv", "history.png"} <= {
+        p.name for p in exported.iterdir()}
+    # Weights only: smaller than the run's checkpoint, which also holds Adam's two moments.
+    assert (exported / "best.weights.h5").stat().st_size < (tiny_run / "best.weights.h5").stat().st_size / 2
+    a = charrnn.generate(n=2, random_seed=5, max_chars=200, model=tiny_run)
+    b = charrnn.generate(n=2, random_seed=5, max_chars=200, model=exported)
+    assert [t.abc for t in a] == [t.abc for t in b]
