@@ -27,16 +27,17 @@ from charrnn.evaluate import DEFAULT_KN_ORDERS, generate_tunes, likelihood, load
 
 
 def measure(model=None, data="data/abc", n=200, temperature=1.0, random_seed=0, human_n=None,
-            kn_orders=DEFAULT_KN_ORDERS):
+            kn_orders=DEFAULT_KN_ORDERS, jobs=None):
     """The benchmark's numbers as a flat dict."""
     started = time.perf_counter()
+    jobs = metrics.default_jobs() if jobs is None else jobs
     corpus = load_corpus(data)
     model, name = load_model(model)
     lk = likelihood(model, corpus, kn_orders)
     index = metrics.TrainingIndex(corpus.train_tunes)
     generated = metrics.summarise(metrics.measure_tunes(
-        generate_tunes(model, n, temperature, random_seed), index))
-    human = metrics.summarise(metrics.measure_tunes(corpus.valid_tunes[:human_n], index))
+        generate_tunes(model, n, temperature, random_seed), index, jobs=jobs))
+    human = metrics.summarise(metrics.measure_tunes(corpus.valid_tunes[:human_n], index, jobs=jobs))
     scores = lk["model"] or {}
     result = {
         "model": name, "data": str(data), "n": n, "temperature": temperature, "random_seed": random_seed,
@@ -97,9 +98,11 @@ def main(argv=None):
     ap.add_argument("--random-seed", type=int, default=0)
     ap.add_argument("--human-n", type=int, default=None,
                     help="measure only the first N held-out human tunes (default: all)")
+    ap.add_argument("--jobs", type=int, default=None,
+                    help="processes that measure tunes (default: one per CPU, at most 4)")
     a = ap.parse_args(argv)
     try:
-        result = measure(a.model, a.data, a.n, a.temperature, a.random_seed, a.human_n)
+        result = measure(a.model, a.data, a.n, a.temperature, a.random_seed, a.human_n, jobs=a.jobs)
     except CharrnnError as e:
         print(f"quality: error: {e}", file=sys.stderr)
         return 2

@@ -112,6 +112,11 @@ class CharModel:
         from .training import bits_per_char
 
         ids = self.vocab.encode(text, where="evaluation text")
+        if len(ids) < 2:
+            raise CharrnnError("evaluation text needs at least 2 characters")
+        # Short texts get fewer (and shorter) lanes, so every text fills at least one batch.
+        seq_len = min(seq_len, len(ids) - 1)
+        batch_size = max(1, min(batch_size, (len(ids) - 1) // seq_len))
         model = self._load_keras(batch_size=batch_size, seq_len=seq_len, stateful=True)
         model.compile(loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                       metrics=["accuracy", bits_per_char])

@@ -3,10 +3,11 @@
 Everything here is a plain function of ABC text (or of lists of per-tune records), so each number
 in a report can be checked on a tune whose answer is known:
 
-- measure_tune / analyse_tune: what music21 makes of one tune: does it parse, how many bars,
-  which inner bars (not the first or last, where pickups live) last exactly what M: demands,
-  does it convert to MIDI; the header; structure (parts, repeats, endings, final note vs the
-  tonic of K:); the raw material of the musical statistics (pitches, note lengths, notes per bar).
+- analyse_tune (measure_tunes for a list): what music21 makes of one tune: does it parse, how
+  many bars, which inner bars (not the first or last, where pickups live) last exactly what M:
+  demands, does it convert to MIDI; the header; structure (parts, repeats, endings, final note
+  vs the tonic of K:); the raw material of the musical statistics (pitches, note lengths, notes
+  per bar).
 - abc2midi_counts: the errors and warnings abc2midi prints (it exits 0 even on errors).
 - TrainingIndex: novelty against the training tunes: the longest run of body characters shared
   with any training tune (a suffix array, so 200 tunes against 1.1 M characters takes seconds)
@@ -15,8 +16,10 @@ in a report can be checked on a tune whose answer is known:
   tunes, and the overlap area and KL divergence between two such distributions.
 - detectability: cross-validated ROC AUC of a classifier that tells two sets of tunes apart.
 """
-import copy
+import io
 import math
+import multiprocessing
+import os
 import re
 import shutil
 import signal
@@ -25,7 +28,7 @@ import tempfile
 import threading
 import warnings
 from collections import Counter
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext, redirect_stderr
 from fractions import Fraction
 from pathlib import Path
 
@@ -34,7 +37,7 @@ import numpy as np
 from .tune import Tune, header_field
 
 MIN_BARS = 8  # a tune needs this many bars (music21 measures) to count as a tune
-PARSE_TIMEOUT_S = 20  # music21 can crawl on pathological text; such a tune counts as unparsable
+PARSE_TIMEOUT_S = 30  # music21 can crawl on pathological text; such a tune counts as invalid
 
 # ---------------------------------------------------------------------------------------------
 # Header and body
@@ -153,19 +156,25 @@ def structure_counts(abc):
 
 @contextmanager
 def _time_limit(seconds):
-    """Raise TimeoutError after `seconds` (main thread on Unix only; elsewhere no limit)."""
+    """Raise TimeoutError after `seconds` (main thread on Unix only; elsewhere no limit).
+
+    Yields a dict whose 'expired' turns True when the limit struck, since music21 and Tune
+    catch every Exception (TimeoutError included) and turn it into "cannot parse".
+    """
+    state = {"expired": False}
     usable = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
     if not usable or not seconds:
-        yield
+        yield state
         return
 
     def _raise(signum, frame):
+        state["expired"] = True
         raise TimeoutError
 
     previous = signal.signal(signal.SIGALRM, _raise)
     signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
-        yield
+        yield state
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
@@ -178,31 +187,16 @@ def _sounding(element):
     return element.duration.quarterLength > 0 and not isinstance(element, harmony.Harmony)
 
 
-def _fix_shared_time_signatures(score):
-    """Give each measure its own TimeSignature object.
+def converts_to_midi(abc, workdir=None):
+    """charrnn writes the tune as a MIDI file, the way `charrnn generate` and Tune.to_midi do."""
+    from . import render
 
-    music21's ABC reader can put one TimeSignature object into two measures (it restores the
-    meter after a short bar that way); its MIDI writer then fails with 'already found in this
-    Stream' on about 1 human tune in 10. A copy per extra measure is what it should have made.
-    """
-    seen = set()
-    for measure in score.recurse().getElementsByClass("Measure"):
-        for ts in list(measure.getElementsByClass("TimeSignature")):
-            if id(ts) in seen:
-                measure.replace(ts, copy.deepcopy(ts))
-            seen.add(id(ts))
-
-
-def converts_to_midi(score):
-    """music21 can write the score as a MIDI file (in memory)."""
-    from music21 import midi
-
-    try:
-        _fix_shared_time_signatures(score)
-        midi.translate.streamToMidiFile(score).writestr()
-        return True
-    except Exception:  # badly formed repeats and the like: music21 raises many types
-        return False
+    with tempfile.TemporaryDirectory() if workdir is None else nullcontext(workdir) as folder:
+        try:
+            render.write_midi(abc, Path(folder) / "tune.mid")
+            return True
+        except Exception:  # CharrnnError, or music21 internals on odd input
+            return False
 
 
 def _length_label(quarter_length):
@@ -239,7 +233,7 @@ def _score_measurements(score, abc):
     return found
 
 
-def analyse_tune(abc, min_bars=MIN_BARS):
+def analyse_tune(abc, min_bars=MIN_BARS, workdir=None):
     """Everything music21 and the text say about one tune, as a JSON-friendly dict.
 
     valid: music21 parses it into a part with at least `min_bars` bars, and it converts to MIDI.
@@ -251,17 +245,22 @@ def analyse_tune(abc, min_bars=MIN_BARS):
               "ends_on_tonic": None, "pitches": [], "lengths": [], "notes_per_bar": []}
     record.update(structure_counts(abc))
     tune = Tune(abc)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # music21 warns about every odd token of generated text
+    # music21 warns (through warnings and straight to stderr) about every odd token of
+    # generated text: hundreds of lines that would bury the report's own output.
+    with warnings.catch_warnings(), redirect_stderr(io.StringIO()):
+        warnings.simplefilter("ignore")
+        limit = {"expired": False}
         try:
-            with _time_limit(PARSE_TIMEOUT_S):
+            with _time_limit(PARSE_TIMEOUT_S) as limit:
                 if tune.is_valid:
                     score = tune.to_stream()
                     record["parses"] = True
                     record.update(_score_measurements(score, abc))
-                    record["midi_ok"] = converts_to_midi(score)  # last: it edits the score
+                    record["midi_ok"] = converts_to_midi(abc, workdir)
         except TimeoutError:
-            record["timed_out"] = True
+            pass
+        if limit["expired"]:
+            record.update(timed_out=True, midi_ok=False)  # whatever finished is not the whole story
     record["valid"] = record["parses"] and record["bars"] >= min_bars and record["midi_ok"]
     record["complete"] = record["header_ok"] and record["bars"] >= min_bars
     return record
@@ -271,35 +270,32 @@ def analyse_tune(abc, min_bars=MIN_BARS):
 # abc2midi
 
 
-_ABC2MIDI_ERROR = re.compile(r"^Error in line-char", re.M)
-_ABC2MIDI_WARNING = re.compile(r"^Warning in line-char", re.M)
+_ABC2MIDI_LINE = re.compile(r"^(Error|Warning) in line-char [0-9-]+ : (.*)$", re.M)
 
 
 def abc2midi_counts(abc, workdir=None, timeout=20):
-    """{'errors': n, 'warnings': n} that abc2midi reports for a tune; None without abc2midi.
+    """{'errors': n, 'warnings': n, 'messages': {kind: n}} from abc2midi; None without abc2midi.
 
     abc2midi exits 0 even on errors, so we count its 'Error in line-char' and
     'Warning in line-char' lines. It runs in check-only mode (-c): no MIDI file is written.
+    A message kind is its text with numbers as '#' ('Track # Bar # has #/# time units ...').
     """
     exe = shutil.which("abc2midi")
     if exe is None:
         return None
-    with tempfile.TemporaryDirectory() if workdir is None else _nullcontext(workdir) as folder:
+    with tempfile.TemporaryDirectory() if workdir is None else nullcontext(workdir) as folder:
         path = Path(folder) / "tune.abc"
         path.write_text(abc, encoding="utf-8")
         try:
             proc = subprocess.run([exe, str(path), "-c"], cwd=folder, capture_output=True,
                                   text=True, errors="replace", timeout=timeout)
         except subprocess.TimeoutExpired:
-            return {"errors": 1, "warnings": 0, "timed_out": True}
-    output = proc.stdout + proc.stderr
-    return {"errors": len(_ABC2MIDI_ERROR.findall(output)),
-            "warnings": len(_ABC2MIDI_WARNING.findall(output))}
-
-
-@contextmanager
-def _nullcontext(value):
-    yield value
+            return {"errors": 1, "warnings": 0, "messages": {"Error: abc2midi timed out": 1}}
+    found = _ABC2MIDI_LINE.findall(proc.stdout + proc.stderr)
+    kinds = Counter(f"{level}: {re.sub(r'[0-9]+', '#', text.strip())}" for level, text in found)
+    return {"errors": sum(level == "Error" for level, _ in found),
+            "warnings": sum(level == "Warning" for level, _ in found),
+            "messages": dict(kinds)}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -431,20 +427,39 @@ def novelty(abc, index):
 # A set of tunes
 
 
-def measure_tunes(abcs, index=None, min_bars=MIN_BARS, progress=None):
-    """One record per tune: analyse_tune, abc2midi counts and (with an index) novelty."""
-    records = []
+def _measure_one(job):
+    """analyse_tune and abc2midi_counts of one tune (a worker's unit of work)."""
+    abc, min_bars = job
     with tempfile.TemporaryDirectory() as folder:
-        for i, abc in enumerate(abcs):
-            record = analyse_tune(abc, min_bars=min_bars)
-            counts = abc2midi_counts(abc, workdir=folder)
-            record["abc2midi_errors"] = counts and counts["errors"]
-            record["abc2midi_warnings"] = counts and counts["warnings"]
-            if index is not None:
-                record.update(novelty(abc, index))
-            records.append(record)
-            if progress:
-                progress(i + 1, len(abcs))
+        record = analyse_tune(abc, min_bars=min_bars, workdir=folder)
+        counts = abc2midi_counts(abc, workdir=folder)
+    record["abc2midi_errors"] = counts and counts["errors"]
+    record["abc2midi_warnings"] = counts and counts["warnings"]
+    record["abc2midi_messages"] = counts and counts["messages"]
+    return record
+
+
+def default_jobs():
+    """Worker processes for measure_tunes: one per CPU, at most 4."""
+    return max(1, min(os.cpu_count() or 1, 4))
+
+
+def measure_tunes(abcs, index=None, min_bars=MIN_BARS, jobs=1):
+    """One record per tune: analyse_tune, abc2midi counts and (with an index) novelty.
+
+    music21 is the cost (about 0.1-0.3 s a tune), so jobs > 1 spreads the tunes over worker
+    processes. They are spawned, not forked: a fork of a process that has loaded TensorFlow
+    (as `charrnn evaluate` has, to generate) can deadlock on a lock some TensorFlow thread held.
+    """
+    work = [(abc, min_bars) for abc in abcs]
+    if jobs > 1 and len(work) > 1:
+        with multiprocessing.get_context("spawn").Pool(min(jobs, len(work))) as pool:
+            records = pool.map(_measure_one, work, chunksize=4)
+    else:
+        records = [_measure_one(job) for job in work]
+    if index is not None:
+        for record, abc in zip(records, abcs):
+            record.update(novelty(abc, index))
     return records
 
 
@@ -473,12 +488,19 @@ def _percentiles(values, qs=(10, 50, 90)):
     return {f"p{q}": float(np.percentile(values, q)) for q in qs}
 
 
+def _top_messages(records, k=5):
+    """The k abc2midi message kinds that most tunes get, as {kind: share of tunes}."""
+    tunes_with = Counter(kind for r in records for kind in (r.get("abc2midi_messages") or {}))
+    return {kind: count / len(records) for kind, count in tunes_with.most_common(k)}
+
+
 def summarise(records):
     """Rates and averages over a set of measured tunes (None where nothing could be measured)."""
     parsed = [r for r in records if r["parses"]]
     inner = sum(r["inner_bars"] for r in records)
     summary = {
         "tunes": len(records),
+        "timed_out": sum(bool(r.get("timed_out")) for r in records),
         "parse_rate": _share(r["parses"] for r in records),
         "valid_rate": _share(r["valid"] for r in records),
         "midi_rate": _share(r["midi_ok"] for r in records),
@@ -490,6 +512,7 @@ def summarise(records):
         "abc2midi_warnings_mean": _mean(r.get("abc2midi_warnings") for r in records),
         "abc2midi_clean_rate": _share(r.get("abc2midi_errors") == 0 if r.get("abc2midi_errors") is not None
                                       else None for r in records),
+        "abc2midi_top_messages": _top_messages(records),
         "bars": _percentiles([r["bars"] for r in parsed]),
         "parts": dict(sorted(Counter(r["parts"] for r in records).items())),
         "parts_mean": _mean(r["parts"] for r in records),
@@ -615,7 +638,7 @@ def feature_vector(record):
     return np.concatenate([pc, iv, ln, extra])
 
 
-def detectability(records_a, records_b, random_seed=0, folds=5):
+def detectability(records_a, records_b, random_seed=0, folds=5, trees=200):
     """How well a random forest tells set b from set a by their features: cross-validated ROC AUC.
 
     0.5 means it cannot tell them apart, 1.0 that it always can. Returns None when either set has
@@ -630,7 +653,7 @@ def detectability(records_a, records_b, random_seed=0, folds=5):
         return None
     x = np.vstack(xa + xb)
     y = np.r_[np.zeros(len(xa)), np.ones(len(xb))]
-    clf = RandomForestClassifier(n_estimators=200, min_samples_leaf=2, class_weight="balanced",
+    clf = RandomForestClassifier(n_estimators=trees, min_samples_leaf=2, class_weight="balanced",
                                  random_state=random_seed, n_jobs=1)
     cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=random_seed)
     scores = cross_val_score(clf, x, y, cv=cv, scoring="roc_auc")

@@ -129,3 +129,14 @@ def test_missing_and_corrupt_weights_are_clear_errors(tmp_path, tiny_run):
     charrnn.ModelConfig(**{**config.__dict__, "units": 48}).save(broken / "config.json")
     with pytest.raises(CharrnnError, match="cannot load"):
         charrnn.load(broken)
+
+
+def test_evaluate_bpc_on_short_and_long_texts(tiny_run, tiny_corpus):
+    model = charrnn.load(tiny_run)
+    text = charrnn.load_corpus(tiny_corpus).valid_text
+    full = model.evaluate_bpc(text)
+    assert full["bits_per_char"] == pytest.approx(full["loss"] / np.log(2), rel=1e-4)
+    short = model.evaluate_bpc(text[:300])  # fewer than 16 lanes x 128 characters
+    assert 0 < short["bits_per_char"] < 10 and 0 <= short["accuracy"] <= 1
+    with pytest.raises(CharrnnError, match="at least 2"):
+        model.evaluate_bpc("X")
