@@ -18,4 +18,10 @@ fi
 
 EXTRAS=""
 [ "${1:-}" = "--test" ] && EXTRAS="[test]"
+# A Debian system Python refuses global pip installs (PEP 668): use a virtual environment there.
+if [ -z "${VIRTUAL_ENV:-}" ] && ls "$(python3 -c 'import sysconfig; print(sysconfig.get_path("stdlib"))')"/EXTERNALLY-MANAGED >/dev/null 2>&1; then
+  [ -d .venv ] || python3 -m venv .venv
+  . .venv/bin/activate
+  echo "install.sh: installed into .venv (system Python is externally managed); run 'source .venv/bin/activate' first"
+fi
 python3 -m pip install -q -e ".$EXTRAS"

@@ -98,11 +98,14 @@ def main(argv=None):
     ap.add_argument("--random-seed", type=int, default=0)
     ap.add_argument("--human-n", type=int, default=None,
                     help="measure only the first N held-out human tunes (default: all)")
+    ap.add_argument("--kn-orders", default="5,7,9",
+                    help="Kneser-Ney n-gram orders for the baselines (default 5,7,9)")
     ap.add_argument("--jobs", type=int, default=None,
                     help="processes that measure tunes (default: one per CPU, at most 4)")
     a = ap.parse_args(argv)
     try:
-        result = measure(a.model, a.data, a.n, a.temperature, a.random_seed, a.human_n, jobs=a.jobs)
+        result = measure(a.model, a.data, a.n, a.temperature, a.random_seed, a.human_n,
+                         kn_orders=tuple(int(k) for k in a.kn_orders.split(",")), jobs=a.jobs)
     except CharrnnError as e:
         print(f"quality: error: {e}", file=sys.stderr)
         return 2
