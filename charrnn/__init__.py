@@ -15,6 +15,9 @@ from .errors import CharrnnError, UnknownCharactersError  # noqa: E402
 from .tune import Tune  # noqa: E402
 from .vocab import Vocabulary  # noqa: E402
 
+__all__ = ["ModelConfig", "build_corpus", "load_corpus", "read_batches", "CharrnnError",
+           "UnknownCharactersError", "Tune", "Vocabulary", "build_model", "train", "load", "generate"]
+
 
 def build_model(*args, **kwargs):
     from .model import build_model as _build  # Keras loads only when a model is needed

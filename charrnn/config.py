@@ -1,11 +1,11 @@
 """The one frozen config that rebuilds a model, saved as `config.json` beside the weights."""
 import dataclasses
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import CharrnnError
+from .files import write_json_atomic
 
 
 @dataclass(frozen=True)
@@ -27,9 +27,7 @@ class ModelConfig:
             raise CharrnnError(f"dropout must be in [0, 1), not {self.dropout}")
 
     def save(self, path):
-        tmp = Path(f"{path}.tmp")
-        tmp.write_text(json.dumps(dataclasses.asdict(self), indent=2) + "\n")
-        os.replace(tmp, path)
+        write_json_atomic(path, dataclasses.asdict(self))
 
     @classmethod
     def load(cls, path):

@@ -12,9 +12,12 @@ import csv
 import os
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from .errors import CharrnnError
+from .files import write_text_atomic
+from .tune import header_field
 from .vocab import Vocabulary
 
 DEFAULT_COLLECTIONS = ("oneills1850", "ryansMammoth", "airdsAirs")
@@ -112,13 +115,6 @@ def _body_key(text):
     return re.sub(r"\s+", "", text.split("\n", 1)[1])
 
 
-def _field(text, key):
-    for line in text.split("\n"):
-        if line.startswith(key + ":"):
-            return line[2:].strip()
-    return ""
-
-
 def read_tunes(path, collection=""):
     """All usable tunes of one .abc file, as AbcTune records."""
     path = Path(path)
@@ -127,7 +123,7 @@ def read_tunes(path, collection=""):
         text = normalise_tune(raw)
         if text:
             tunes.append(AbcTune(text, collection or path.parent.name, path.name,
-                                 _field(text, "X"), _field(text, "T")))
+                                 header_field(text, "X"), header_field(text, "T")))
     return tunes
 
 
@@ -182,12 +178,6 @@ def join_tunes(texts):
     return "\n".join(texts)
 
 
-def _write_atomic(path, text):
-    tmp = Path(f"{path}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-
-
 def build_corpus(sources=DEFAULT_COLLECTIONS, out="data/abc"):
     """Write train.abc, valid.abc, provenance.csv and char_to_idx.json into `out`.
 
@@ -199,8 +189,8 @@ def build_corpus(sources=DEFAULT_COLLECTIONS, out="data/abc"):
     out.mkdir(parents=True, exist_ok=True)
     train_text = join_tunes(t.text for t in train)
     valid_text = join_tunes(t.text for t in valid)
-    _write_atomic(out / "train.abc", train_text)
-    _write_atomic(out / "valid.abc", valid_text)
+    write_text_atomic(out / "train.abc", train_text)
+    write_text_atomic(out / "valid.abc", valid_text)
     tmp = out / "provenance.csv.tmp"
     with open(tmp, "w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
@@ -224,11 +214,11 @@ class Corpus:
     valid_text: str
     vocab: Vocabulary
 
-    @property
+    @cached_property  # split once: evaluation and surveys read these lists repeatedly
     def train_tunes(self):
         return split_tunes(self.train_text)
 
-    @property
+    @cached_property
     def valid_tunes(self):
         return split_tunes(self.valid_text)
 

@@ -16,7 +16,6 @@ has a human reference next to it:
 - musical statistics (MGEval style) with a human-vs-human ceiling, and detectability (ROC AUC).
 """
 import json
-import os
 import sys
 import time
 from collections import Counter
@@ -27,6 +26,7 @@ from . import metrics
 from .baselines import baseline_bpc
 from .corpus import load_corpus
 from .errors import CharrnnError
+from .files import write_text_atomic
 
 DEFAULT_N = 200
 DEFAULT_TEMPERATURES = (1.0,)
@@ -166,8 +166,8 @@ def evaluate(model=None, data="data/abc", out="report", n=DEFAULT_N, temperature
     if plots and len(temperatures) > 1:
         report["sweep_figure"] = _plot_sweep(out / "sweep.png", report)
     report["timings_s"] = dict(clock.spent, total=round(time.perf_counter() - started, 2))
-    _write(out / "report.json", json.dumps(_json_safe(report), indent=1, ensure_ascii=False))
-    _write(out / "report.md", render_markdown(report))
+    write_text_atomic(out / "report.json", json.dumps(_json_safe(report), indent=1, ensure_ascii=False))
+    write_text_atomic(out / "report.md", render_markdown(report))
     return report
 
 
@@ -191,12 +191,6 @@ def _json_safe(value):
     if isinstance(value, (list, tuple)):
         return [_json_safe(v) for v in value]
     return value
-
-
-def _write(path, text):
-    tmp = Path(f"{path}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -512,7 +506,7 @@ def _method_notes(report):
             "- Musical statistics use the melody (the top note of a chord), no grace notes. KL "
             f"divergence mixes {metrics.KL_SMOOTHING:.1%} of a uniform distribution into both sides so "
             "that an unused category costs a bounded amount.",
-            f"- Time per stage (s): " + ", ".join(f"{k} {v}" for k, v in report["timings_s"].items()) + ".",
+            "- Time per stage (s): " + ", ".join(f"{k} {v}" for k, v in report["timings_s"].items()) + ".",
             ""]
 
 

@@ -15,6 +15,7 @@ import numpy as np
 
 from .config import ModelConfig
 from .errors import CharrnnError
+from .files import write_text_atomic
 from .sampling import StepNet, check_sampling_args, sample_tunes
 from .tune import Tune
 from .vocab import Vocabulary
@@ -161,7 +162,7 @@ def write_tunes(tunes, out):
     rows = []
     for i, tune in enumerate(tunes, 1):
         stem = out / f"tune_{i:03d}"
-        _write_text(stem.with_suffix(".abc"), tune.abc)
+        write_text_atomic(stem.with_suffix(".abc"), tune.abc)
         midi = None
         if tune.is_valid:
             try:
@@ -170,14 +171,8 @@ def write_tunes(tunes, out):
                 print(f"note: {stem.name}: no MIDI ({e})", file=sys.stderr)
         rows.append({"file": stem.name, "title": tune.title or "(untitled)", "meter": tune.meter,
                      "key": tune.key, "bars": tune.bars, "valid": tune.is_valid, "midi": midi is not None})
-    _write_text(out / "tunebook.abc", "\n".join(t.abc.rstrip("\n") + "\n" for t in tunes))
+    write_text_atomic(out / "tunebook.abc", "\n".join(t.abc.rstrip("\n") + "\n" for t in tunes))
     return rows
-
-
-def _write_text(path, text):
-    tmp = Path(f"{path}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
 
 
 def _run(args):

@@ -17,6 +17,7 @@ from pathlib import Path
 from .config import ModelConfig
 from .corpus import load_corpus
 from .errors import CharrnnError
+from .files import write_json_atomic
 
 DEFAULT_BATCH_SIZE = 64
 DEFAULT_SEQ_LEN = 64
@@ -30,7 +31,7 @@ def bits_per_char(y_true, y_pred):
     return keras.losses.sparse_categorical_crossentropy(y_true, y_pred, from_logits=True) / math.log(2)
 
 
-def _callbacks(out, save_every, has_validation):
+def _callbacks(out, save_every, has_validation, verbose):
     """Keras callbacks for one run: resume, reset state, checkpoints, CSV log, plot, progress."""
     import keras
     from tqdm.keras import TqdmCallback
@@ -77,7 +78,7 @@ def _callbacks(out, save_every, has_validation):
             if value < self.best:
                 self.best = value
                 self._save(out / "best.weights.h5")
-                _write_json(out / "best.json", {"epoch": epoch + 1, "monitor": self.monitor, "value": value})
+                write_json_atomic(out / "best.json", {"epoch": epoch + 1, "monitor": self.monitor, "value": value})
 
     class PlotHistory(keras.callbacks.Callback):
         """Redraw history.png from log.csv after each epoch (so a resumed run plots it all)."""
@@ -86,7 +87,7 @@ def _callbacks(out, save_every, has_validation):
             plot_history(out / "log.csv", out / "history.png")
 
     (out / "checkpoints").mkdir(parents=True, exist_ok=True)
-    return [
+    callbacks = [
         # BackupAndRestore first: it restores weights, optimizer and epoch before anything runs.
         keras.callbacks.BackupAndRestore(str(out / "backup"), double_checkpoint=True),
         ResetStates(),
@@ -97,14 +98,8 @@ def _callbacks(out, save_every, has_validation):
         AtomicCheckpoints(),
         keras.callbacks.CSVLogger(str(out / "log.csv"), append=True),
         PlotHistory(),
-        TqdmCallback(verbose=1, leave=False),
     ]
-
-
-def _write_json(path, data):
-    tmp = Path(f"{path}.tmp")
-    tmp.write_text(json.dumps(data, indent=2) + "\n")
-    os.replace(tmp, path)
+    return callbacks + [TqdmCallback(verbose=1, leave=False)] if verbose else callbacks
 
 
 def plot_history(log_csv, png):
@@ -177,7 +172,7 @@ def train(data="data/abc", out="runs/default", epochs=30, save_every=10,
     out.mkdir(parents=True, exist_ok=True)
     config.save(out / "config.json")
     corpus.vocab.save(out / "char_to_idx.json")
-    _write_json(out / "train_args.json", {
+    write_json_atomic(out / "train_args.json", {
         "data": str(data), "epochs": epochs, "save_every": save_every, "batch_size": batch_size,
         "seq_len": seq_len, "learning_rate": learning_rate})
 
@@ -197,8 +192,5 @@ def train(data="data/abc", out="runs/default", epochs=30, save_every=10,
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         metrics=["accuracy", bits_per_char],
     )
-    callbacks = _callbacks(out, save_every, valid_ds is not None)
-    if not verbose:
-        callbacks = callbacks[:-1]
     return model.fit(train_ds, validation_data=valid_ds, epochs=epochs, shuffle=False,
-                     callbacks=callbacks, verbose=0)
+                     callbacks=_callbacks(out, save_every, valid_ds is not None, verbose), verbose=0)

@@ -1,11 +1,11 @@
 """The character vocabulary, saved as `char_to_idx.json` beside the weights."""
 import json
-import os
 from pathlib import Path
 
 import numpy as np
 
 from .errors import CharrnnError, UnknownCharactersError
+from .files import write_text_atomic
 
 
 class Vocabulary:
@@ -45,10 +45,7 @@ class Vocabulary:
         return "".join(self.chars[i] for i in ids)
 
     def save(self, path):
-        tmp = Path(f"{path}.tmp")
-        tmp.write_text(json.dumps(self.char_to_idx, ensure_ascii=False, indent=0, sort_keys=True),
-                       encoding="utf-8")
-        os.replace(tmp, path)
+        write_text_atomic(path, json.dumps(self.char_to_idx, ensure_ascii=False, indent=0, sort_keys=True))
 
     @classmethod
     def load(cls, path):

@@ -42,8 +42,8 @@ def test_report_of_known_tunes(tmp_path, tiny_corpus):
     corpus = charrnn.load_corpus(tiny_corpus)
     model = StandIn(corpus.train_tunes)
     out = tmp_path / "report"
-    report = evaluate(model, data=tiny_corpus, out=out, n=6, temperatures=(0.8, 1.2), random_seed=3,
-                      kn_orders=(3,))
+    evaluate(model, data=tiny_corpus, out=out, n=6, temperatures=(0.8, 1.2), random_seed=3,
+             kn_orders=(3,))
     assert [c[1:] for c in model.calls] == [(6, 0.8, 3), (6, 1.2, 3)]
 
     saved = json.loads((out / "report.json").read_text(encoding="utf-8"))

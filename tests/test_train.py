@@ -1,7 +1,6 @@
 """Training: run folder contents, resume after a kill, and clear errors for bad input."""
 import csv
 import json
-import os
 import signal
 import subprocess
 import sys
