@@ -83,7 +83,7 @@ def split_tunes(text):
 
 
 def normalise_tune(raw):
-    """Clean one tune: comments and non-musical header fields removed, whitespace tidied.
+    """Clean one tune: comments and non-musical header fields removed, X: made 'X:1', whitespace tidied.
 
     Returns the tune text ending in '\\n', or None when it is not a usable tune
     (no K: field, or no music after it).
@@ -99,7 +99,11 @@ def normalise_tune(raw):
                 continue  # stray text inside the header
             key = field.group(1)
             value = line[2:].strip()
-            if key in MUSICAL_HEADERS:
+            if key == "X" and not header:
+                # The reference number is the source book's index, not music: random digits
+                # the model would learn to imitate (and garble). provenance.csv keeps it.
+                header.append("X:1")
+            elif key in MUSICAL_HEADERS:
                 header.append(f"{key}:{value}")
             if key == "K":
                 in_body = True
@@ -123,7 +127,7 @@ def read_tunes(path, collection=""):
         text = normalise_tune(raw)
         if text:
             tunes.append(AbcTune(text, collection or path.parent.name, path.name,
-                                 header_field(text, "X"), header_field(text, "T")))
+                                 header_field(raw, "X"), header_field(text, "T")))
     return tunes
 
 

@@ -8,6 +8,7 @@
     charrnn generate -n 10 --temperature 0.9 --seed 'X:1\\nM:6/8\\n' --random-seed 7 --out samples/
 """
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -171,7 +172,10 @@ def write_tunes(tunes, out):
                 print(f"note: {stem.name}: no MIDI ({e})", file=sys.stderr)
         rows.append({"file": stem.name, "title": tune.title or "(untitled)", "meter": tune.meter,
                      "key": tune.key, "bars": tune.bars, "valid": tune.is_valid, "midi": midi is not None})
-    write_text_atomic(out / "tunebook.abc", "\n".join(t.abc.rstrip("\n") + "\n" for t in tunes))
+    # A tune book numbers its tunes 1..n, so `abc2midi tunebook.abc 3` or abcm2ps -e 3 finds tune 3.
+    book = [re.sub(r"^X:.*$", f"X:{i}", t.abc, count=1, flags=re.M).rstrip("\n") + "\n"
+            for i, t in enumerate(tunes, 1)]
+    write_text_atomic(out / "tunebook.abc", "\n".join(book))
     return rows
 
 

@@ -28,7 +28,8 @@ def test_comments_crlf_header_text_and_blank_lines_between(tmp_path):
             + "\n\n\nfree text between tunes\n\n" + REEL)
     f = write(tmp_path / "book.abc", text.replace("\n", "\r\n"))
     tunes = collect_tunes([str(f)])
-    assert [t.text for t in tunes] == [JIG, REEL]
+    assert [t.text for t in tunes] == [JIG, REEL.replace("X:2", "X:1")]
+    assert [t.x for t in tunes] == ["1", "2"]
     assert all("%" not in t.text and "\r" not in t.text for t in tunes)
 
 
@@ -39,7 +40,7 @@ def test_latin1_bytes_are_read(tmp_path):
 
 def test_non_musical_header_fields_are_dropped_and_tunes_without_key_skipped():
     raw = "X:5\nT:A\nZ:Transcribed by someone@example.org\nN:note\nM:2/4\nK:G\nGABc|\n"
-    assert normalise_tune(raw) == "X:5\nT:A\nM:2/4\nK:G\nGABc|\n"
+    assert normalise_tune(raw) == "X:1\nT:A\nM:2/4\nK:G\nGABc|\n"  # provenance keeps X:5
     assert normalise_tune("X:6\nT:No key\nGABc|\n") is None
 
 
