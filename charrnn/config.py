@@ -7,6 +7,9 @@ from pathlib import Path
 from .errors import CharrnnError
 from .files import write_json_atomic
 
+# How training computes; not part of the config, since the saved float32 weights are the same.
+PRECISIONS = ("float32", "mixed_bfloat16")
+
 
 @dataclass(frozen=True)
 class ModelConfig:

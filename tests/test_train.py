@@ -46,6 +46,18 @@ def test_checkpoint_every_k_epochs_kept_as_own_files(tmp_path, tiny_corpus):
     assert charrnn.ModelConfig.load(run / "config.json").cell == "gru"
 
 
+def test_bfloat16_training_saves_float32_weights_that_generate(tmp_path, tiny_corpus):
+    run = tmp_path / "run"
+    assert main(["train", "--data", str(tiny_corpus), "--out", str(run), "--epochs", "2",
+                 "--precision", "mixed_bfloat16", *TINY]) == 0
+    assert json.loads((run / "train_args.json").read_text())["precision"] == "mixed_bfloat16"
+    rows = read_log(run)
+    assert float(rows[1]["loss"]) < float(rows[0]["loss"])  # it learns
+    model = charrnn.load(run)
+    assert all(w.dtype == "float32" for w in model.keras_generator().weights)
+    assert len(model.generate(n=2, max_chars=80, random_seed=0)) == 2
+
+
 def test_killed_run_resumes_from_last_completed_epoch(tmp_path, tiny_corpus):
     run = tmp_path / "run"
     cmd = [sys.executable, "-m", "charrnn", "train", "--data", str(tiny_corpus), "--out", str(run),
