@@ -12,6 +12,7 @@ import dataclasses
 import json
 import math
 import os
+import time
 from pathlib import Path
 
 from .config import PRECISIONS, ModelConfig
@@ -80,6 +81,16 @@ def _callbacks(out, save_every, has_validation, verbose):
                 self._save(out / "best.weights.h5")
                 write_json_atomic(out / "best.json", {"epoch": epoch + 1, "monitor": self.monitor, "value": value})
 
+    class EpochSeconds(keras.callbacks.Callback):
+        """Wall time of each epoch, validation included, as the log's `seconds` column."""
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.started = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            if logs is not None:
+                logs["seconds"] = round(time.perf_counter() - self.started, 1)
+
     class PlotHistory(keras.callbacks.Callback):
         """Redraw history.png from log.csv after each epoch (so a resumed run plots it all)."""
 
@@ -96,6 +107,7 @@ def _callbacks(out, save_every, has_validation, verbose):
         keras.callbacks.ReduceLROnPlateau(monitor="val_loss" if has_validation else "loss",
                                           factor=0.5, patience=1, min_delta=0.005, min_lr=1e-4),
         AtomicCheckpoints(),
+        EpochSeconds(),
         keras.callbacks.CSVLogger(str(out / "log.csv"), append=True),
         PlotHistory(),
     ]

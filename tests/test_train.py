@@ -31,6 +31,7 @@ def test_run_folder_has_model_trio_checkpoints_log_and_plot(tiny_run):
     for r in rows:  # bits per character is the loss in bits
         assert float(r["bits_per_char"]) == pytest.approx(float(r["loss"]) / 0.693147, rel=1e-3)
         assert float(r["val_bits_per_char"]) > 0 and 0 <= float(r["val_accuracy"]) <= 1
+        assert float(r["seconds"]) > 0
     assert not list(tiny_run.glob("**/*.tmp*"))  # atomic writes leave no temp files
 
 
