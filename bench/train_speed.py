@@ -3,8 +3,9 @@
     python bench/train_speed.py [--data data/abc] [--batches 40] [--shared ../shared]
 
 Runs, one after the other on this machine: charrnn's training step (tf.data lanes, Keras fit,
-sparse logits loss) at the default batch x sequence length and at the seed's 16 x 64, then
-`../shared/bench/seed_baseline.py` (pure-Python read_batches + train_on_batch, 16 x 64).
+sparse logits loss) at the default batch x sequence length and at the seed's 16 x 64, both in
+float32; then `charrnn train --precision mixed_bfloat16` at the default shape and at 128 x 64;
+then `../shared/bench/seed_baseline.py` (pure-Python read_batches + train_on_batch, 16 x 64).
 Prints one JSON line. Compare ratios, not absolute figures: machines are shared and noisy.
 """
 import argparse
@@ -22,9 +23,9 @@ from charrnn.model import build_model
 from charrnn.training import DEFAULT_BATCH_SIZE, DEFAULT_LEARNING_RATE, DEFAULT_SEQ_LEN, bits_per_char
 
 
-def charrnn_chars_per_s(ids, vocab_size, batch_size, seq_len, batches, warmup=5):
+def charrnn_chars_per_s(ids, vocab_size, batch_size, seq_len, batches, warmup=5, precision="float32"):
     """Train the default model with the same compile() as `charrnn train`; time batches after warm-up."""
-    model = build_model(charrnn.ModelConfig(vocab_size), batch_size, seq_len, stateful=True)
+    model = build_model(charrnn.ModelConfig(vocab_size), batch_size, seq_len, stateful=True, precision=precision)
     model.compile(optimizer=keras.optimizers.Adam(DEFAULT_LEARNING_RATE, global_clipnorm=5.0),
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                   metrics=["accuracy", bits_per_char])
@@ -55,13 +56,18 @@ def main():
     result["charrnn_default_chars_per_s"] = round(charrnn_chars_per_s(
         ids, len(corpus.vocab), DEFAULT_BATCH_SIZE, DEFAULT_SEQ_LEN, args.batches))
     result["charrnn_16x64_chars_per_s"] = round(charrnn_chars_per_s(ids, len(corpus.vocab), 16, 64, args.batches))
+    for b, t in ((DEFAULT_BATCH_SIZE, DEFAULT_SEQ_LEN), (128, 64)):
+        result[f"charrnn_bf16_{b}x{t}_chars_per_s"] = round(charrnn_chars_per_s(
+            ids, len(corpus.vocab), b, t, args.batches, precision="mixed_bfloat16"))
     seed = subprocess.run([sys.executable, f"{args.shared}/bench/seed_baseline.py",
                            f"{args.data}/train.abc", "--batches", "30", "--chars", "20"],
                           capture_output=True, text=True, check=True)
     seed_result = json.loads(seed.stdout.strip().splitlines()[-1])
     result["seed_16x64_chars_per_s"] = seed_result["train_chars_per_s"]
     result["ratio_default_vs_seed"] = round(result["charrnn_default_chars_per_s"] / seed_result["train_chars_per_s"], 2)
-    result["ratio_16x64_vs_seed"] = round(result["charrnn_16x64_chars_per_s"] / seed_result["train_chars_per_s"], 2)
+    for key in [k for k in result if k.startswith("charrnn_") and k != "charrnn_default_chars_per_s"]:
+        result[key.replace("charrnn_", "ratio_").replace("_chars_per_s", "_vs_seed")] = round(
+            result[key] / seed_result["train_chars_per_s"], 2)
     print(json.dumps(result))
 
 
