@@ -14,8 +14,8 @@ import argparse
 import importlib
 import sys
 
-from .errors import CharrnnError
 from .config import PRECISIONS
+from .errors import CharrnnError
 
 # Modules that add their own sub-command through register_cli(subparsers).
 SUBCOMMAND_MODULES = [
