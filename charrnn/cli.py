@@ -42,7 +42,7 @@ def _train(args):
     history = train(data=args.data, out=args.out, epochs=args.epochs, save_every=args.save_every,
                     batch_size=args.batch_size, seq_len=args.seq_len, learning_rate=args.learning_rate,
                     cell=args.cell, layers=args.layers, units=args.units, embedding=args.embedding,
-                    dropout=args.dropout, precision=args.precision)
+                    dropout=args.dropout, precision=args.precision, init_from=args.init_from)
     if history.history:
         last = {k: round(v[-1], 4) for k, v in history.history.items()}
         print(f"done: {last} -> {args.out}/")
@@ -79,6 +79,8 @@ def build_parser():
     tr.add_argument("--units", type=int, default=256)
     tr.add_argument("--embedding", type=int, default=512)
     tr.add_argument("--dropout", type=float, default=0.2)
+    tr.add_argument("--init-from", metavar="RUN_DIR",
+                    help="start from this trained model's weights (fine-tune; same config)")
     tr.add_argument("--precision", choices=PRECISIONS, default="float32",
                     help="mixed_bfloat16 computes in bfloat16: faster on CPUs with AMX/AVX512-BF16")
     tr.set_defaults(func=_train)

@@ -162,13 +162,29 @@ def _check_run_folder(out, config, vocab):
                                "run's; use a new --out folder")
 
 
+def _load_initial_weights(model, init_from, config, vocab):
+    """Start from another run's weights (a resumed run then restores its own over them)."""
+    from .generator import CharModel
+
+    start = CharModel(init_from)
+    if dataclasses.replace(start.config, dropout=config.dropout) != config:
+        raise CharrnnError(f"{init_from}: cannot start from this model: its config {start.config} "
+                           f"differs from the requested {config}")
+    if start.vocab != vocab:
+        raise CharrnnError(f"{init_from}: cannot start from this model: its vocabulary differs from the data's")
+    model.load_weights(start.weights_file)
+
+
 def train(data="data/abc", out="runs/default", epochs=30, save_every=10,
           batch_size=DEFAULT_BATCH_SIZE, seq_len=DEFAULT_SEQ_LEN, learning_rate=DEFAULT_LEARNING_RATE,
-          cell="lstm", layers=3, units=256, embedding=512, dropout=0.2, precision="float32", verbose=True):
+          cell="lstm", layers=3, units=256, embedding=512, dropout=0.2, precision="float32", init_from=None,
+          verbose=True):
     """Train (or resume training) a model on `data`, writing the run folder `out`.
 
     `precision="mixed_bfloat16"` trains about 1.2-1.5x faster on CPUs with bfloat16 units;
-    the weights it saves are float32 and load the same way.
+    the weights it saves are float32 and load the same way. `init_from` (a run folder, e.g.
+    `weights/`) starts from that model's weights instead of random ones: fine-tuning, or a
+    second stage with longer sequences. Its config must match (dropout may differ).
 
     Returns the Keras History of the epochs run in this call.
     """
@@ -191,7 +207,8 @@ def train(data="data/abc", out="runs/default", epochs=30, save_every=10,
     corpus.vocab.save(out / "char_to_idx.json")
     write_json_atomic(out / "train_args.json", {
         "data": str(data), "epochs": epochs, "save_every": save_every, "batch_size": batch_size,
-        "seq_len": seq_len, "learning_rate": learning_rate, "precision": precision})
+        "seq_len": seq_len, "learning_rate": learning_rate, "precision": precision,
+        "init_from": None if init_from is None else str(init_from)})
 
     train_ids = corpus.vocab.encode(corpus.train_text, where=f"{data}/train.abc")
     train_ds = make_dataset(train_ids, batch_size, seq_len)
@@ -204,6 +221,8 @@ def train(data="data/abc", out="runs/default", epochs=30, save_every=10,
               "no validation, best.weights.h5 follows training loss")
 
     model = build_model(config, batch_size=batch_size, seq_len=seq_len, stateful=True, precision=precision)
+    if init_from is not None:
+        _load_initial_weights(model, init_from, config, corpus.vocab)
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate, global_clipnorm=5.0),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),

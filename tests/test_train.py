@@ -59,6 +59,21 @@ def test_bfloat16_training_saves_float32_weights_that_generate(tmp_path, tiny_co
     assert len(model.generate(n=2, max_chars=80, random_seed=0)) == 2
 
 
+def test_init_from_starts_where_another_run_ended(tmp_path, tiny_corpus, tiny_run):
+    tuned = tmp_path / "tuned"
+    # Longer sequences and more dropout than tiny_run: a second stage, not a resume.
+    assert main(["train", "--data", str(tiny_corpus), "--out", str(tuned), "--epochs", "1",
+                 "--init-from", str(tiny_run), "--seq-len", "64", "--dropout", "0.3",
+                 *TINY[:2], *TINY[4:]]) == 0
+    first_fresh = float(read_log(tiny_run)[0]["loss"])
+    last_start = float(read_log(tiny_run)[-1]["loss"])
+    assert float(read_log(tuned)[0]["loss"]) < (first_fresh + last_start) / 2
+    assert json.loads((tuned / "train_args.json").read_text())["init_from"] == str(tiny_run)
+    with pytest.raises(CharrnnError, match="cannot start from this model"):
+        charrnn.train(data=tiny_corpus, out=tmp_path / "other", epochs=1, units=16, layers=2, embedding=16,
+                      batch_size=8, seq_len=32, init_from=tiny_run, verbose=False)
+
+
 def test_killed_run_resumes_from_last_completed_epoch(tmp_path, tiny_corpus):
     run = tmp_path / "run"
     cmd = [sys.executable, "-m", "charrnn", "train", "--data", str(tiny_corpus), "--out", str(run),
