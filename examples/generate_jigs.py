@@ -28,8 +28,9 @@ def main():
     titles = model.generate(seed=JIG_IN_D, n=args.n, temperature=args.temperature,
                             random_seed=args.random_seed, max_chars=80)
     for i, head in enumerate(titles, 1):
-        title = head.abc.split("\n")[1][2:] or f"Jig {i}"
-        seed = f"X:{i}\nT:{title}\nM:6/8\nL:1/8\nK:D\n"
+        # Ryan's titles name the tune type ("The Dolasher -- Reel"); these are jigs.
+        title = head.abc.split("\n")[1][2:].split(" -- ")[0] or f"Jig {i}"
+        seed = f"X:1\nT:{title}\nM:6/8\nL:1/8\nK:D\n"  # every corpus tune is X:1
         tune = model.generate(seed=seed, temperature=args.temperature, random_seed=args.random_seed + i)[0]
         (out / f"jig_{i}.abc").write_text(tune.abc)
         if tune.is_valid:
