@@ -162,17 +162,16 @@ def _check_run_folder(out, config, vocab):
                                "run's; use a new --out folder")
 
 
-def _load_initial_weights(model, init_from, config, vocab):
-    """Start from another run's weights (a resumed run then restores its own over them)."""
+def _starting_model(init_from, config):
+    """The trained model a run starts from; its config must match the requested one, dropout and
+    vocabulary aside (the run takes the model's vocabulary)."""
     from .generator import CharModel
 
     start = CharModel(init_from)
-    if dataclasses.replace(start.config, dropout=config.dropout) != config:
+    if dataclasses.replace(start.config, dropout=config.dropout, vocab_size=config.vocab_size) != config:
         raise CharrnnError(f"{init_from}: cannot start from this model: its config {start.config} "
                            f"differs from the requested {config}")
-    if start.vocab != vocab:
-        raise CharrnnError(f"{init_from}: cannot start from this model: its vocabulary differs from the data's")
-    model.load_weights(start.weights_file)
+    return start
 
 
 def train(data="data/abc", out="runs/default", epochs=30, save_every=10,
@@ -182,9 +181,12 @@ def train(data="data/abc", out="runs/default", epochs=30, save_every=10,
     """Train (or resume training) a model on `data`, writing the run folder `out`.
 
     `precision="mixed_bfloat16"` computes in bfloat16 on CPUs with bfloat16 units (measured:
-    1.06x the float32 speed at 64 lanes, 1.4x at 128); the weights it saves are float32. `init_from` (a run folder, e.g.
-    `weights/`) starts from that model's weights instead of random ones: fine-tuning, or a
-    second stage with longer sequences. Its config must match (dropout may differ).
+    1.06x the float32 speed at 64 lanes, 1.4x at 128); the weights it saves are float32.
+
+    `init_from` (a run folder, e.g. `weights/`) starts from that model's weights instead of
+    random ones: fine-tuning on other tunes, or a second stage with longer sequences. Its config
+    must match (dropout may differ), and the data is encoded with its vocabulary, so a
+    character the model has never seen is an error that names it.
 
     Returns the Keras History of the epochs run in this call.
     """
@@ -198,22 +200,28 @@ def train(data="data/abc", out="runs/default", epochs=30, save_every=10,
     if precision not in PRECISIONS:
         raise CharrnnError(f"precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
     corpus = load_corpus(data)
-    config = ModelConfig(vocab_size=len(corpus.vocab), cell=cell, layers=layers, units=units,
+    vocab = corpus.vocab
+    config = ModelConfig(vocab_size=len(vocab), cell=cell, layers=layers, units=units,
                          embedding=embedding, dropout=dropout)
+    start = None
+    if init_from is not None:
+        # Fine-tuning keeps the starting model's characters: its Embedding rows are indexed by them.
+        start = _starting_model(init_from, config)
+        vocab, config = start.vocab, dataclasses.replace(config, vocab_size=start.config.vocab_size)
     out = Path(out)
-    _check_run_folder(out, config, corpus.vocab)
+    _check_run_folder(out, config, vocab)
     out.mkdir(parents=True, exist_ok=True)
     config.save(out / "config.json")
-    corpus.vocab.save(out / "char_to_idx.json")
+    vocab.save(out / "char_to_idx.json")
     write_json_atomic(out / "train_args.json", {
         "data": str(data), "epochs": epochs, "save_every": save_every, "batch_size": batch_size,
         "seq_len": seq_len, "learning_rate": learning_rate, "precision": precision,
         "init_from": None if init_from is None else str(init_from)})
 
-    train_ids = corpus.vocab.encode(corpus.train_text, where=f"{data}/train.abc")
+    train_ids = vocab.encode(corpus.train_text, where=f"{data}/train.abc")
     train_ds = make_dataset(train_ids, batch_size, seq_len)
     valid_ds = None
-    valid_ids = corpus.vocab.encode(corpus.valid_text, where=f"{data}/valid.abc")
+    valid_ids = vocab.encode(corpus.valid_text, where=f"{data}/valid.abc")
     if len(valid_ids) > batch_size * seq_len + 1:
         valid_ds = make_dataset(valid_ids, batch_size, seq_len)
     elif verbose:
@@ -221,8 +229,8 @@ def train(data="data/abc", out="runs/default", epochs=30, save_every=10,
               "no validation, best.weights.h5 follows training loss")
 
     model = build_model(config, batch_size=batch_size, seq_len=seq_len, stateful=True, precision=precision)
-    if init_from is not None:
-        _load_initial_weights(model, init_from, config, corpus.vocab)
+    if start is not None:
+        model.load_weights(start.weights_file)  # a resumed run then restores its own weights over these
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate, global_clipnorm=5.0),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),

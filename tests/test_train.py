@@ -15,6 +15,11 @@ from charrnn.errors import CharrnnError
 TINY = ["--batch-size", "8", "--seq-len", "32", "--layers", "2", "--units", "32", "--embedding", "16"]
 
 
+def write(path, text):
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
 def read_log(run):
     with open(run / "log.csv", newline="") as f:
         return list(csv.DictReader(f))
@@ -69,6 +74,22 @@ def test_init_from_starts_where_another_run_ended(tmp_path, tiny_corpus, tiny_ru
     last_start = float(read_log(tiny_run)[-1]["loss"])
     assert float(read_log(tuned)[0]["loss"]) < (first_fresh + last_start) / 2
     assert json.loads((tuned / "train_args.json").read_text())["init_from"] == str(tiny_run)
+    # Fine-tuning on other tunes: the data is encoded with the model's vocabulary, and a
+    # character the model never saw is named in the error.
+    jigs = [f"X:1\nT:Jig {name}\nM:6/8\nL:1/8\nK:D\n" + "|:dfa afd|gfe dcB:|\n" * 40 for name in "abcdefghiklm"]
+    mine = tmp_path / "mine"
+    charrnn.build_corpus([str(write(tmp_path / "jig.abc", "\n".join(jigs)))], out=mine)
+    assert charrnn.Vocabulary.load(mine / "char_to_idx.json") != charrnn.Vocabulary.load(tiny_run / "char_to_idx.json")
+    charrnn.train(data=mine, out=tmp_path / "mine_run", epochs=1, units=32, layers=2, embedding=16,
+                  batch_size=8, seq_len=32, init_from=tiny_run, verbose=False)
+    assert (charrnn.Vocabulary.load(tmp_path / "mine_run" / "char_to_idx.json")
+            == charrnn.Vocabulary.load(tiny_run / "char_to_idx.json"))
+    odd = tmp_path / "odd"
+    charrnn.build_corpus([str(write(tmp_path / "odd.abc", "\n".join(j.replace("Jig", "Jig \u2603") for j in jigs)))],
+                         out=odd)
+    with pytest.raises(CharrnnError, match="\u2603"):
+        charrnn.train(data=odd, out=tmp_path / "odd_run", epochs=1, units=32, layers=2, embedding=16,
+                      batch_size=8, seq_len=32, init_from=tiny_run, verbose=False)
     with pytest.raises(CharrnnError, match="cannot start from this model"):
         charrnn.train(data=tiny_corpus, out=tmp_path / "other", epochs=1, units=16, layers=2, embedding=16,
                       batch_size=8, seq_len=32, init_from=tiny_run, verbose=False)
