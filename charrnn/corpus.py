@@ -127,7 +127,7 @@ def read_tunes(path, collection=""):
         text = normalise_tune(raw)
         if text:
             tunes.append(AbcTune(text, collection or path.parent.name, path.name,
-                                 header_field(raw, "X"), header_field(text, "T")))
+                                 _strip_comment(header_field(raw, "X")), header_field(text, "T")))
     return tunes
 
 
