@@ -3,10 +3,11 @@
     python bench/train_speed.py [--data data/abc] [--batches 40] [--shared ../shared]
 
 Runs, one after the other on this machine: charrnn's training step (tf.data lanes, Keras fit,
-sparse logits loss) at the default batch x sequence length and at the seed's 16 x 64, both in
-float32; then `charrnn train --precision mixed_bfloat16` at the default shape and at 128 x 64;
-then `../shared/bench/seed_baseline.py` (pure-Python read_batches + train_on_batch, 16 x 64).
-Prints one JSON line. Compare ratios, not absolute figures: machines are shared and noisy.
+sparse logits loss) as `charrnn train` runs it by default (64 x 64, precision "auto": bfloat16
+products where the CPU has bfloat16 units, float32 elsewhere), then at 64 x 64 in float32 and at
+the seed's 16 x 64 in float32; then `../shared/bench/seed_baseline.py` (pure-Python read_batches
++ train_on_batch, 16 x 64). Prints one JSON line. Compare ratios, not absolute figures: machines
+are shared and noisy.
 """
 import argparse
 import json
@@ -18,12 +19,13 @@ from pathlib import Path
 import keras
 
 import charrnn
+from charrnn.config import resolve_precision
 from charrnn.data import make_dataset
 from charrnn.model import build_model
 from charrnn.training import DEFAULT_BATCH_SIZE, DEFAULT_LEARNING_RATE, DEFAULT_SEQ_LEN, bits_per_char
 
 
-def charrnn_chars_per_s(ids, vocab_size, batch_size, seq_len, batches, warmup=5, precision="float32"):
+def charrnn_chars_per_s(ids, vocab_size, batch_size, seq_len, batches, warmup=5, precision="auto"):
     """Train the default model with the same compile() as `charrnn train`; time batches after warm-up."""
     model = build_model(charrnn.ModelConfig(vocab_size), batch_size, seq_len, stateful=True, precision=precision)
     model.compile(optimizer=keras.optimizers.Adam(DEFAULT_LEARNING_RATE, global_clipnorm=5.0),
@@ -52,13 +54,13 @@ def main():
     args = ap.parse_args()
     corpus = charrnn.load_corpus(args.data)
     ids = corpus.vocab.encode(corpus.train_text)
-    result = {"default_shape": f"{DEFAULT_BATCH_SIZE}x{DEFAULT_SEQ_LEN}"}
+    result = {"default_shape": f"{DEFAULT_BATCH_SIZE}x{DEFAULT_SEQ_LEN}",
+              "default_precision": resolve_precision("auto")}
     result["charrnn_default_chars_per_s"] = round(charrnn_chars_per_s(
         ids, len(corpus.vocab), DEFAULT_BATCH_SIZE, DEFAULT_SEQ_LEN, args.batches))
-    result["charrnn_16x64_chars_per_s"] = round(charrnn_chars_per_s(ids, len(corpus.vocab), 16, 64, args.batches))
-    for b, t in ((DEFAULT_BATCH_SIZE, DEFAULT_SEQ_LEN), (128, 64)):
-        result[f"charrnn_bf16_{b}x{t}_chars_per_s"] = round(charrnn_chars_per_s(
-            ids, len(corpus.vocab), b, t, args.batches, precision="mixed_bfloat16"))
+    for b, t in ((DEFAULT_BATCH_SIZE, DEFAULT_SEQ_LEN), (16, 64)):
+        result[f"charrnn_float32_{b}x{t}_chars_per_s"] = round(charrnn_chars_per_s(
+            ids, len(corpus.vocab), b, t, args.batches, precision="float32"))
     seed = subprocess.run([sys.executable, f"{args.shared}/bench/seed_baseline.py",
                            f"{args.data}/train.abc", "--batches", "30", "--chars", "20"],
                           capture_output=True, text=True, check=True)

@@ -81,8 +81,8 @@ def build_parser():
     tr.add_argument("--dropout", type=float, default=0.2)
     tr.add_argument("--init-from", metavar="RUN_DIR",
                     help="start from this trained model's weights (fine-tune; same config)")
-    tr.add_argument("--precision", choices=PRECISIONS, default="float32",
-                    help="mixed_bfloat16 computes in bfloat16: faster on CPUs with AMX/AVX512-BF16")
+    tr.add_argument("--precision", choices=PRECISIONS, default="auto",
+                    help="auto (default): mixed_bfloat16 on CPUs with AMX/AVX512-BF16, else float32")
     tr.set_defaults(func=_train)
 
     for name in SUBCOMMAND_MODULES:

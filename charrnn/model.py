@@ -2,7 +2,8 @@
 import keras
 from keras import layers
 
-from .config import PRECISIONS, ModelConfig
+from .config import ModelConfig, resolve_precision
+from .lstm import LSTM
 
 
 def build_model(config: ModelConfig, batch_size=None, seq_len=None, stateful=False, precision="float32"):
@@ -11,13 +12,16 @@ def build_model(config: ModelConfig, batch_size=None, seq_len=None, stateful=Fal
     `stateful=True` needs a fixed batch_size: each of its rows is one lane of text whose
     recurrent state carries over from one call (batch) to the next. `precision="mixed_bfloat16"`
     computes in bfloat16 (fast on CPUs with AMX or AVX512-BF16) and keeps float32 weights, so
-    the saved weights are the same either way; the logits are always float32.
+    the saved weights are the same either way; the logits are always float32. "auto" picks one
+    of the two for this machine (`resolve_precision`).
+
+    The LSTM is charrnn.lstm.LSTM: Keras' layer and weights, with a faster CPU training loop
+    when seq_len is fixed.
     """
-    if precision not in PRECISIONS:
-        raise ValueError(f"precision must be one of {PRECISIONS}, not {precision!r}")
+    precision = resolve_precision(precision)
     ids = keras.Input(batch_shape=(batch_size, seq_len), dtype="int32", name="ids")
     x = layers.Embedding(config.vocab_size, config.embedding, name="embedding", dtype=precision)(ids)  # (B, T, E)
-    rnn = layers.LSTM if config.cell == "lstm" else layers.GRU
+    rnn = LSTM if config.cell == "lstm" else layers.GRU
     for i in range(config.layers):
         x = rnn(config.units, return_sequences=True, stateful=stateful, name=f"{config.cell}_{i}",
                 dtype=precision)(x)

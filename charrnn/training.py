@@ -15,7 +15,7 @@ import os
 import time
 from pathlib import Path
 
-from .config import PRECISIONS, ModelConfig
+from .config import ModelConfig, resolve_precision
 from .corpus import load_corpus
 from .errors import CharrnnError
 from .files import write_json_atomic
@@ -176,12 +176,14 @@ def _starting_model(init_from, config):
 
 def train(data="data/abc", out="runs/default", epochs=30, save_every=10,
           batch_size=DEFAULT_BATCH_SIZE, seq_len=DEFAULT_SEQ_LEN, learning_rate=DEFAULT_LEARNING_RATE,
-          cell="lstm", layers=3, units=256, embedding=512, dropout=0.2, precision="float32", init_from=None,
+          cell="lstm", layers=3, units=256, embedding=512, dropout=0.2, precision="auto", init_from=None,
           verbose=True):
     """Train (or resume training) a model on `data`, writing the run folder `out`.
 
-    `precision="mixed_bfloat16"` computes in bfloat16 on CPUs with bfloat16 units (measured:
-    1.06x the float32 speed at 64 lanes, 1.4x at 128); the weights it saves are float32.
+    `precision="auto"` trains in mixed_bfloat16 on CPUs with bfloat16 units (AMX, AVX512-BF16)
+    and in float32 elsewhere; see `resolve_precision`. bfloat16 runs the matrix products in
+    bfloat16 and keeps the LSTM's gates and cell state in float32 (`charrnn.lstm`); the weights it
+    saves are float32 either way, and `train_args.json` records the precision used.
 
     `init_from` (a run folder, e.g. `weights/`) starts from that model's weights instead of
     random ones: fine-tuning on other tunes, or a second stage with longer sequences. Its config
@@ -197,8 +199,7 @@ def train(data="data/abc", out="runs/default", epochs=30, save_every=10,
 
     if epochs < 1 or save_every < 1 or batch_size < 1 or seq_len < 1:
         raise CharrnnError("epochs, save_every, batch_size and seq_len must be at least 1")
-    if precision not in PRECISIONS:
-        raise CharrnnError(f"precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
+    precision = resolve_precision(precision)
     corpus = load_corpus(data)
     vocab = corpus.vocab
     config = ModelConfig(vocab_size=len(vocab), cell=cell, layers=layers, units=units,
