@@ -17,6 +17,7 @@ from pathlib import Path
 
 from .errors import CharrnnError
 from .files import write_text_atomic
+from .repeats import implicit_repeats
 from .tune import header_field
 from .vocab import Vocabulary
 
@@ -83,7 +84,8 @@ def split_tunes(text):
 
 
 def normalise_tune(raw):
-    """Clean one tune: comments and non-musical header fields removed, X: made 'X:1', whitespace tidied.
+    """Clean one tune: comments and non-musical header fields removed, X: made 'X:1', whitespace tidied,
+    and repeat starts that the notation implies left out.
 
     Returns the tune text ending in '\\n', or None when it is not a usable tune
     (no K: field, or no music after it).
@@ -111,7 +113,10 @@ def normalise_tune(raw):
             body.append(line)
     if not in_body or not body or not header[0].startswith("X:"):
         return None
-    return "\n".join(header + body) + "\n"
+    # Implied repeat starts left out (charrnn.repeats): a part then ends right with :| or |]
+    # alike, where a written |: would leave the model one bit to remember for a whole part.
+    tune = implicit_repeats("\n".join(header + body) + "\n")
+    return "\n".join(line for line in tune.split("\n") if line.strip()) + "\n"
 
 
 def _body_key(text):

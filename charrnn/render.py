@@ -34,6 +34,7 @@ import numpy as np
 
 from .corpus import read_abc_text, split_tunes
 from .errors import CharrnnError
+from .repeats import explicit_repeats
 from .tune import header_field
 
 DEFAULT_PROGRAM = 40  # General MIDI violin (0-based, as music21 and the MIDI bytes count)
@@ -94,7 +95,8 @@ def parse(abc):
 
     title = header_field(abc, "T") or "untitled"
     try:
-        score = music21.converter.parse(abc, format="abc")
+        # Implied repeat starts written out: music21 would repeat `A :| B :|` from the top.
+        score = music21.converter.parse(explicit_repeats(abc), format="abc")
     except Exception as e:  # music21 raises many types on malformed ABC; all mean "cannot read"
         why = " ".join(str(e).split()) or type(e).__name__  # one line: ABC errors quote the bad text
         raise CharrnnError(f"music21 cannot parse {title!r}: {why}") from None

@@ -3,6 +3,8 @@ import re
 from dataclasses import dataclass
 from functools import cached_property
 
+from .repeats import explicit_repeats
+
 
 def header_field(abc, key):
     """The first `key:` header value of an ABC tune ('' when absent)."""
@@ -32,7 +34,7 @@ class Tune:
         import music21
 
         try:
-            return music21.converter.parse(self.abc, format="abc")
+            return music21.converter.parse(explicit_repeats(self.abc), format="abc")  # as render.parse
         except Exception:  # music21 raises many types on malformed ABC; any of them means "cannot read"
             return None
 
