@@ -74,8 +74,10 @@ class ScriptedNet:
 def test_tune_ends_at_corpus_boundary_or_max_chars(after, expected):
     vocab = charrnn.Vocabulary.from_text("X:12K\nDGabc|")
     seed = "X:1\n"
-    # The scripted net is primed with "\n\n" + seed, then emits `after` character by character.
-    net = ScriptedNet(vocab, "\n\n" + seed[1:] + after)
+    # Every lane reads a blank line, writes a warm-up tune that is thrown away and its blank line,
+    # then reads the seed and writes `after`; the scripted net predicts each next character of that.
+    stream = "\n\n" + "X:1\nK:G\nab|\n\n" + seed + after
+    net = ScriptedNet(vocab, stream[1:])
     tunes = sample_tunes(net, vocab, seed, 2, np.random.default_rng(0), max_chars=len(expected))
     assert tunes == [expected, expected]
 
