@@ -3,10 +3,12 @@
     python bench/repeat_memory.py [--model weights/] [--data data/abc]
 
 A part that opens with `|:` must close with `:|`: music21 will not play a tune whose part
-opens with `|:` and ends with `|]` ("badly formed repeats"), the commonest reason a sampled
-tune fails the validity test of `bench/quality.py`. For every end-of-part barline (`:|`, `::`,
-`|]`, `||`) in the held-out human tunes, this reads the model's probability that the character
-there is ':' (how `:|` starts), given the tune so far from a zero state, as in generation.
+opens with `|:` and ends with `|]` ("badly formed repeats"). That was the commonest reason a
+sampled tune failed the validity test of `bench/quality.py` until the corpus left out the
+repeat starts the notation implies (charrnn.repeats); open repeats are rare in it now, so this
+bench mostly shows whether the model could have learned the bit. For every end-of-part barline
+(`:|`, `::`, `|]`, `||`) in the held-out human tunes, this reads the model's probability that
+the character there is ':' (how `:|` starts), given the tune so far from a zero state.
 It splits those barlines by whether a `|:` repeat is open there, and by what the human wrote.
 A model that tracks the open repeat gives ':' about as much probability as humans close open
 repeats with ':|' (their rate is printed beside it), and more than where no repeat is open,
