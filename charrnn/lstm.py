@@ -16,8 +16,9 @@ on a GPU:
   (`mixed_bfloat16`), so the memory of the cell does not round away within a batch.
 
 The class keeps Keras' name, weights, gate order (i, f, c, o) and config, so `.weights.h5` files
-load either way. What this path does not cover (no fixed length or one over MAX_UNROLL, masks,
-`go_backwards`, dropout inside the cell, other activations, another backend) runs Keras' own loop.
+load either way. What this path does not cover (a GPU, where Keras runs cuDNN; no fixed length or
+one over MAX_UNROLL; masks, `go_backwards`, dropout inside the cell, other activations, another
+backend) runs Keras' own loop.
 `python bench/train_speed.py` measures the gain.
 """
 import keras
@@ -31,7 +32,8 @@ class LSTM(keras.layers.LSTM):
     def _fusable(self, sequences, mask):
         cell = self.cell
         steps = sequences.shape[1]
-        return (keras.backend.backend() == "tensorflow" and steps is not None and steps <= MAX_UNROLL
+        return (keras.backend.backend() == "tensorflow" and not tf.config.list_logical_devices("GPU")
+                and steps is not None and steps <= MAX_UNROLL
                 and mask is None and not self.go_backwards and not cell.dropout and not cell.recurrent_dropout
                 and cell.use_bias and cell.activation is activations.tanh
                 and cell.recurrent_activation is activations.sigmoid)
