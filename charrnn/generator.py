@@ -143,7 +143,7 @@ def generate(seed="X:", n=1, temperature=1.0, top_k=None, top_p=None, max_chars=
 
 
 def generate_valid(model, n, max_attempts, random_seed=None, **options):
-    """Keep sampling until n tunes pass Tune.is_valid or max_attempts tunes were tried.
+    """Keep sampling until n tunes pass Tune.is_valid (>= 8 bars, MIDI) or max_attempts tunes were tried.
 
     Returns (valid tunes, attempts used)."""
     rng = np.random.default_rng(random_seed)
@@ -165,7 +165,7 @@ def write_tunes(tunes, out):
         stem = out / f"tune_{i:03d}"
         write_text_atomic(stem.with_suffix(".abc"), tune.abc)
         midi = None
-        if tune.is_valid:
+        if tune.parses:  # a short tune still gets its MIDI file; the summary says it is not valid
             try:
                 midi = tune.to_midi(stem.with_suffix(".mid"))
             except Exception as e:  # music21 can parse a tune yet fail to write its MIDI

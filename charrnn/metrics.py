@@ -34,9 +34,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .tune import Tune, header_field
+from .tune import MIN_BARS, Tune, header_field
 
-MIN_BARS = 8  # a tune needs this many bars (music21 measures) to count as a tune
 PARSE_TIMEOUT_S = 30  # music21 can crawl on pathological text; such a tune counts as invalid
 
 # ---------------------------------------------------------------------------------------------
@@ -252,7 +251,7 @@ def analyse_tune(abc, min_bars=MIN_BARS, workdir=None):
         limit = {"expired": False}
         try:
             with _time_limit(PARSE_TIMEOUT_S) as limit:
-                if tune.is_valid:
+                if tune.parses:
                     score = tune.to_stream()
                     record["parses"] = True
                     record.update(_score_measurements(score, abc))

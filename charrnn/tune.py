@@ -5,6 +5,8 @@ from functools import cached_property
 
 from .repeats import explicit_repeats
 
+MIN_BARS = 8  # a tune needs this many bars (music21 measures) to count as a tune
+
 
 def header_field(abc, key):
     """The first `key:` header value of an ABC tune ('' when absent)."""
@@ -54,10 +56,18 @@ class Tune:
         return len(self._score.parts[0].getElementsByClass("Measure"))
 
     @property
-    def is_valid(self):
+    def parses(self):
         """music21 parses it into a part with notes."""
         score = self._score
         return bool(score is not None and score.parts and score.parts[0].flatten().notes)
+
+    @cached_property
+    def is_valid(self):
+        """The validity test of bench/quality.py and `charrnn evaluate`: music21 parses it into a
+        part with at least MIN_BARS bars, and it converts to MIDI (repeats played out)."""
+        from .metrics import converts_to_midi
+
+        return self.parses and self.bars >= MIN_BARS and converts_to_midi(self.abc)
 
     def to_midi(self, path, program=None, tempo=None):
         """Write a MIDI file (music21 writes it); returns the path."""
