@@ -32,13 +32,15 @@ class Tune:
 
     @cached_property
     def _score(self):
-        """music21's parse of the text, or None when music21 cannot read it."""
+        """music21's parse of the text, or None when music21 cannot read it as one tune."""
         import music21
 
         try:
-            return music21.converter.parse(explicit_repeats(self.abc), format="abc")  # as render.parse
+            score = music21.converter.parse(explicit_repeats(self.abc), format="abc")  # as render.parse
         except Exception:  # music21 raises many types on malformed ABC; any of them means "cannot read"
             return None
+        # Text with a second X: line reads as an Opus of several tunes: not one tune.
+        return score if isinstance(score, music21.stream.Score) else None
 
     def to_stream(self):
         """The tune as a music21 Score; a CharrnnError when music21 cannot parse it."""

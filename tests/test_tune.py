@@ -12,3 +12,8 @@ def test_is_valid_is_the_quality_benchs_test():
     unclosed = Tune(HEADER + "C D | E F :|\nF |: " + EIGHT_BARS)
     assert unclosed.parses and not unclosed.is_valid  # music21 will not play its repeats
     assert not Tune(HEADER).parses and not Tune(HEADER).is_valid  # no notes at all
+
+
+def test_text_holding_two_tunes_is_not_one_valid_tune():
+    two = Tune(HEADER + EIGHT_BARS + "\nX:2\nT:Second\nK:C\n" + EIGHT_BARS)
+    assert not two.parses and not two.is_valid and two.bars == 0
