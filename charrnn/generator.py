@@ -18,7 +18,7 @@ from .config import ModelConfig
 from .errors import CharrnnError
 from .files import write_text_atomic
 from .sampling import StepNet, check_sampling_args, sample_tunes
-from .tune import Tune
+from .tune import MIN_BARS, Tune
 from .vocab import Vocabulary
 
 WEIGHT_FILES = ("best.weights.h5", "last.weights.h5")
@@ -170,8 +170,10 @@ def write_tunes(tunes, out):
                 midi = tune.to_midi(stem.with_suffix(".mid"))
             except Exception as e:  # music21 can parse a tune yet fail to write its MIDI
                 print(f"note: {stem.name}: no MIDI ({e})", file=sys.stderr)
+        # Tune.is_valid's test, from the MIDI just written rather than a second conversion.
+        valid = midi is not None and tune.bars >= MIN_BARS
         rows.append({"file": stem.name, "title": tune.title or "(untitled)", "meter": tune.meter,
-                     "key": tune.key, "bars": tune.bars, "valid": tune.is_valid, "midi": midi is not None})
+                     "key": tune.key, "bars": tune.bars, "valid": valid, "midi": midi is not None})
     # A tune book numbers its tunes 1..n, so `abc2midi tunebook.abc 3` or abcm2ps -e 3 finds tune 3.
     book = [re.sub(r"^X:.*$", f"X:{i}", t.abc, count=1, flags=re.M).rstrip("\n") + "\n"
             for i, t in enumerate(tunes, 1)]
