@@ -11,7 +11,11 @@ Measures, with the functions `charrnn evaluate` uses (charrnn.evaluation):
 3. the share of inner bars (not the first or last) exactly as long as the time signature
    demands, for the generated tunes and for the held-out human tunes measured the same way;
 4. the longest run of body characters (after the header) each generated tune shares with any
-   training tune: median and percentiles (human held-out tunes for reference).
+   training tune: median and percentiles (human held-out tunes for reference);
+5. form: bars that repeat another bar of their tune and bars equal to the bar four later (music21
+   notes and durations), endings on the tonic of K:, tunes abc2midi reads without an error, and
+   with the model's form.json the bits per character on the held-out half it was not fitted on;
+6. detectability: cross-validated ROC AUC of a random forest telling them from the human tunes.
 
 Prints one JSON line, then a readable table.
 """
@@ -22,6 +26,7 @@ import time
 
 from charrnn.corpus import load_corpus
 from charrnn.errors import CharrnnError
+from charrnn.evaluation.detectability import detectability
 from charrnn.evaluation.evaluate import DEFAULT_KN_ORDERS, generate_tunes, likelihood, load_model
 from charrnn.evaluation.measure import default_jobs, measure_tunes, summarise
 from charrnn.evaluation.novelty import TrainingIndex
@@ -37,9 +42,11 @@ def measure(model=None, data="data/abc", n=200, temperature=1.0, random_seed=0, 
     model, name = load_model(model)
     lk = likelihood(model, corpus, kn_orders)
     index = TrainingIndex(corpus.train_tunes)
-    generated = summarise(measure_tunes(
-        generate_tunes(model, n, temperature, random_seed), index, jobs=jobs))
-    human = summarise(measure_tunes(corpus.valid_tunes[:human_n], index, jobs=jobs))
+    generated_records = measure_tunes(generate_tunes(model, n, temperature, random_seed), index, jobs=jobs)
+    human_records = measure_tunes(corpus.valid_tunes[:human_n], index, jobs=jobs)
+    generated, human = summarise(generated_records), summarise(human_records)
+    detect = detectability(human_records, generated_records, random_seed=random_seed) or {}
+    form = lk.get("form") or {}
     scores = lk["model"] or {}
     result = {
         "model": name, "data": str(data), "n": n, "temperature": temperature, "random_seed": random_seed,
@@ -55,6 +62,16 @@ def measure(model=None, data="data/abc", n=200, temperature=1.0, random_seed=0, 
         "longest_run_p90": generated["longest_run"]["p90"],
         "longest_run_median_human": human["longest_run"]["p50"],
         "near_copy_rate": generated["near_copy_rate"],
+        "near_copy_rate_human": human["near_copy_rate"],
+        "valid_bpc_form_half": form.get("with_form"), "valid_bpc_network_half": form.get("network"),
+        "repeated_bar_share": generated["repeated_bar_share"],
+        "repeated_bar_share_human": human["repeated_bar_share"],
+        "bar_plus4_share": generated["bar_plus4_share"], "bar_plus4_share_human": human["bar_plus4_share"],
+        "tonic_ending_rate": generated["tonic_ending_rate"],
+        "tonic_ending_rate_human": human["tonic_ending_rate"],
+        "abc2midi_clean_rate": generated["abc2midi_clean_rate"],
+        "abc2midi_clean_rate_human": human["abc2midi_clean_rate"],
+        "detectability_auc": detect.get("auc"),
         "human_tunes": human["tunes"],
         "seconds": round(time.perf_counter() - started, 1),
     }
@@ -85,6 +102,18 @@ def table(r):
          f"{_fmt(r['longest_run_p10'], 'int')} / {_fmt(r['longest_run_p90'], 'int')}"),
         ("  held-out human tunes, median", _fmt(r["longest_run_median_human"], "int")),
         ("near-copies of training tunes", _fmt(r["near_copy_rate"], "pct")),
+        ("  held-out human tunes", _fmt(r["near_copy_rate_human"], "pct")),
+        ("held-out bpc, 2nd half (form fitted on the 1st): with form", _fmt(r["valid_bpc_form_half"], "bpc")),
+        ("  network alone, same characters", _fmt(r["valid_bpc_network_half"], "bpc")),
+        ("bars that repeat another bar of the tune", _fmt(r["repeated_bar_share"], "pct")),
+        ("  held-out human tunes", _fmt(r["repeated_bar_share_human"], "pct")),
+        ("bars equal to the bar four later", _fmt(r["bar_plus4_share"], "pct")),
+        ("  held-out human tunes", _fmt(r["bar_plus4_share_human"], "pct")),
+        ("last note is the tonic of K:", _fmt(r["tonic_ending_rate"], "pct")),
+        ("  held-out human tunes", _fmt(r["tonic_ending_rate_human"], "pct")),
+        ("tunes abc2midi reads without an error", _fmt(r["abc2midi_clean_rate"], "pct")),
+        ("  held-out human tunes", _fmt(r["abc2midi_clean_rate_human"], "pct")),
+        ("detectability ROC AUC (0.5: cannot tell from human)", _fmt(r["detectability_auc"], "bpc")),
         ("seconds", f"{r['seconds']:.0f}"),
     ]
     width = max(len(label) for label, _ in rows)

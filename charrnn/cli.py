@@ -24,6 +24,7 @@ SUBCOMMAND_MODULES = [
     "charrnn.render",
     "charrnn.evaluation.evaluate",
     "charrnn.survey",
+    "charrnn.form",
 ]
 
 

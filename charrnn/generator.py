@@ -17,6 +17,7 @@ import numpy as np
 from .errors import CharrnnError
 from .files import replacing, write_text_atomic
 from .nn.config import ModelConfig
+from .nn.form import FORM_FILE, FormConfig, gain_nats, tune_rows
 from .nn.sampling import SAMPLING, StepNet, check_sampling_args, sample_tunes
 from .nn.vocab import Vocabulary
 from .tune import Tune, is_valid_tune
@@ -53,6 +54,9 @@ class CharModel:
         self.keras_model = self._load_keras(batch_size=None, seq_len=None, stateful=False)
         self.net = StepNet(self.config, {layer.name: [np.asarray(w) for w in layer.get_weights()]
                                          for layer in self.keras_model.layers if layer.weights})
+        # Copied bars and cadences on the tonic (charrnn.nn.form), fitted by `charrnn form fit`.
+        form_file = self.folder / FORM_FILE
+        self.form = FormConfig.load(form_file) if form_file.is_file() else None
 
     def _load_keras(self, batch_size, seq_len, stateful):
         from .nn.model import build_model  # Keras loads only when a model does
@@ -85,23 +89,37 @@ class CharModel:
         self.vocab.save(out / "char_to_idx.json")
         with replacing(out / "best.weights.h5") as tmp:
             self.keras_model.save_weights(tmp)
-        for name in ("log.csv", "history.png", "train_args.json", "best.json"):
+        for name in ("log.csv", "history.png", "train_args.json", "best.json", FORM_FILE):
             if (self.folder / name).is_file() and (self.folder / name).resolve() != (out / name).resolve():
                 shutil.copyfile(self.folder / name, out / name)
         return out
 
     def generate(self, seed=SAMPLING.seed, n=1, temperature=SAMPLING.temperature, top_k=SAMPLING.top_k,
-                 top_p=SAMPLING.top_p, max_chars=SAMPLING.max_chars, random_seed=None):
-        """Sample n tunes that start with `seed`; returns a list of Tune."""
+                 top_p=SAMPLING.top_p, max_chars=SAMPLING.max_chars, random_seed=None, form=True):
+        """Sample n tunes that start with `seed`; returns a list of Tune.
+
+        `form=True` samples with the model's form.json when it has one (copied bars, cadences on
+        the tonic); False samples the network alone; a FormConfig uses that one."""
         check_sampling_args(temperature, top_k, top_p)
         if n < 1 or max_chars < 1:
             raise CharrnnError("n and max_chars must be at least 1")
         if not seed:
             raise CharrnnError("seed must not be empty (use 'X:' to start a tune)")
         rng = np.random.default_rng(random_seed)
+        form = self.form if form is True else (form or None)
         texts = sample_tunes(self.net, self.vocab, seed, n, rng, temperature=temperature,
-                             top_k=top_k, top_p=top_p, max_chars=max_chars)
+                             top_k=top_k, top_p=top_p, max_chars=max_chars, form=form)
         return [Tune(t) for t in texts]
+
+    def form_bpc(self, tunes, form=None):
+        """Bits per character of held-out tunes: {'network': the network alone, 'with_form': with
+        the bar mixture of `form` (default: the model's form.json), 'chars': characters scored}."""
+        form = form or self.form
+        if form is None:
+            raise CharrnnError(f"{self.folder}: no {FORM_FILE}; run `charrnn form fit --model {self.folder}`")
+        rows, bits, chars = tune_rows(self.net, self.vocab, tunes)
+        gain = gain_nats(form.array(), rows) / np.log(2)
+        return {"network": bits / chars, "with_form": (bits - gain) / chars, "chars": chars}
 
     def evaluate_bpc(self, text, batch_size=16, seq_len=128):
         """Loss (nats), accuracy and bits per character of `text`, read in stateful lanes as in
@@ -129,12 +147,12 @@ def load(path=None):
 
 
 def generate(seed=SAMPLING.seed, n=1, temperature=SAMPLING.temperature, top_k=SAMPLING.top_k,
-             top_p=SAMPLING.top_p, max_chars=SAMPLING.max_chars, random_seed=None, model=None):
+             top_p=SAMPLING.top_p, max_chars=SAMPLING.max_chars, random_seed=None, model=None, form=True):
     """Sample n new tunes; `model` is a run folder, a loaded CharModel, or None (pretrained)."""
     if not isinstance(model, CharModel):
         model = load(model)
     return model.generate(seed=seed, n=n, temperature=temperature, top_k=top_k, top_p=top_p,
-                          max_chars=max_chars, random_seed=random_seed)
+                          max_chars=max_chars, random_seed=random_seed, form=form)
 
 
 def generate_valid(model, n, max_attempts, random_seed=None, **options):
@@ -179,7 +197,7 @@ def write_tunes(tunes, out):
 def _run(args):
     model = load(args.model)
     options = dict(seed=args.seed.replace("\\n", "\n"), temperature=args.temperature, top_k=args.top_k,
-                   top_p=args.top_p, max_chars=args.max_chars)
+                   top_p=args.top_p, max_chars=args.max_chars, form=not args.no_form)
     if args.valid_only:
         max_attempts = args.max_attempts or 10 * args.n
         tunes, attempts = generate_valid(model, args.n, max_attempts, random_seed=args.random_seed, **options)
@@ -218,5 +236,7 @@ def register_cli(subparsers):
     p.add_argument("--model", default=None, help="run folder (default: the pretrained weights/)")
     p.add_argument("--out", default="samples", help="output folder (default: samples/)")
     p.add_argument("--valid-only", action="store_true", help="keep sampling until n tunes parse")
+    p.add_argument("--no-form", action="store_true",
+                   help="sample the network alone: no copied bars or cadence retries (form.json)")
     p.add_argument("--max-attempts", type=int, default=None, help="cap for --valid-only (default 10 x n)")
     p.set_defaults(func=_run)

@@ -15,7 +15,7 @@ LAYERS = [
     ["charrnn.music", "charrnn.nn"],
     ["charrnn.tune"],
     ["charrnn.corpus", "charrnn.generator", "charrnn.render"],
-    ["charrnn.training", "charrnn.evaluation", "charrnn.survey"],
+    ["charrnn.training", "charrnn.evaluation", "charrnn.survey", "charrnn.form"],
     ["charrnn.cli", "charrnn"],  # charrnn itself: the public API in __init__.py
     ["charrnn.__main__"],
 ]

@@ -15,6 +15,12 @@ _BAR = re.compile(r":*(?:\[\||\|\]|\|\||\|):*|::+")
 _MASK = re.compile(r'"[^"\n]*"|![^!\n]*!|\{[^}\n]*\}|^[A-Za-z]:.*$|\[[A-Za-z]:[^\]\n]*\]|%.*$', re.M)
 
 
+def first_bar_line(text, start=0):
+    """(start, end, token) of the first bar line at or after `start`, or None."""
+    m = _BAR.search(mask(text), start)
+    return (m.start(), m.end(), m.group()) if m else None
+
+
 def mask(text):
     """text with every masked stretch blanked out (same length, so positions still hold)."""
     return _MASK.sub(lambda m: " " * len(m.group()), text)
@@ -31,6 +37,10 @@ def ends_repeat(token):  # :|  ::  :|:  :|]
 
 def starts_repeat(token):  # |:  ::  :|:  ||:
     return token.endswith(":")
+
+
+def is_section(token):  # a part ends or starts here: :|  |:  ::  ||  |]  [|
+    return ends_repeat(token) or starts_repeat(token) or is_double(token)
 
 
 def is_double(token):  # || |] [|: the section lines a repeat without |: also goes back to

@@ -25,6 +25,7 @@ from ..corpus import load_corpus
 from ..errors import CharrnnError
 from ..files import write_text_atomic
 from ..generator import load
+from ..nn.form import held_out_halves
 from ..nn.sampling import SAMPLING
 from .baselines import baseline_bpc
 from .detectability import detectability
@@ -81,6 +82,9 @@ def likelihood(model, corpus, kn_orders=DEFAULT_KN_ORDERS):
         result["model"] = {k: float(v) for k, v in model.evaluate_bpc(corpus.valid_text).items()}
     except ValueError as e:  # CharrnnError is one
         result["model_error"] = str(e)
+    if getattr(model, "form", None) is not None:
+        # Scored on the held-out half the form's weights were not fitted on (charrnn form fit).
+        result["form"] = model.form_bpc(held_out_halves(corpus.valid_tunes)[1])
     result["baselines"] = baseline_bpc(corpus.train_text, corpus.valid_text, kn_orders)
     result.update(train_chars=len(corpus.train_text), valid_chars=len(corpus.valid_text))
     return result
@@ -239,10 +243,15 @@ def run(args):
         print(f"note: the model could not score the held-out text: {lk['model_error']}")
     print(f"held-out bits per character: model {num((lk['model'] or {}).get('bits_per_char'), 3)}, "
           + ", ".join(f"{k} {num(v, 3)}" for k, v in lk["baselines"].items()))
+    if lk.get("form"):
+        print(f"held-out bits per character with form (second half of the held-out tunes): "
+              f"{num(lk['form']['with_form'], 3)} (network alone {num(lk['form']['network'], 3)})")
     for s in report["samples"]:
         m = s["summary"]
         print(f"T={s['temperature']:g}: valid {pct(m['valid_rate'])}, inner bars right "
-              f"{pct(m['inner_bar_share'])}, near-copies {pct(m['near_copy_rate'])}, detectability AUC "
+              f"{pct(m['inner_bar_share'])}, repeated bars {pct(m['repeated_bar_share'])}, ends on the tonic "
+              f"{pct(m['tonic_ending_rate'])}, abc2midi clean {pct(m['abc2midi_clean_rate'])}, "
+              f"near-copies {pct(m['near_copy_rate'])}, detectability AUC "
               f"{num((s['detectability'] or {}).get('auc'))}")
     print(f"report: {Path(args.out) / 'report.md'} ({report['timings_s']['total']:.0f} s)")
     return 0

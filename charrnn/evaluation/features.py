@@ -96,7 +96,9 @@ def halves(items):
 
 def feature_vector(record):
     """One tune's musical features as numbers: pitch-class, interval and note-length shares,
-    pitch range and mean notes per bar (None when the tune did not parse or has no notes)."""
+    pitch range, mean notes per bar, and form: the share of bars that repeat another bar, the
+    share equal to the bar four later, and whether it ends on the tonic (None when the tune did
+    not parse or has no notes)."""
     if not record["parses"] or len(record["pitches"]) < 2:
         return None
     pitches = record["pitches"]
@@ -106,5 +108,8 @@ def feature_vector(record):
     lengths = Counter(record["lengths"])
     ln = np.array([lengths[c] for c in NOTE_LENGTHS], dtype=float) / max(1, len(record["lengths"]))
     per_bar = record["notes_per_bar"]
-    extra = [max(pitches) - min(pitches), float(np.mean(per_bar)) if per_bar else 0.0]
+    form = [record.get("bars_repeated", 0) / max(1, record.get("bars_measured", 0)),
+            record.get("bars_plus4_equal", 0) / max(1, record.get("bars_plus4", 0)),
+            {True: 1.0, False: 0.0}.get(record.get("ends_on_tonic"), 0.5)]
+    extra = [max(pitches) - min(pitches), float(np.mean(per_bar)) if per_bar else 0.0, *form]
     return np.concatenate([pc, iv, ln, extra])

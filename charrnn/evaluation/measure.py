@@ -67,6 +67,27 @@ def _sounding(element):
     return element.duration.quarterLength > 0 and not isinstance(element, harmony.Harmony)
 
 
+def bar_signatures(measures):
+    """Each bar as its notes and durations: ((top MIDI pitch or 'r', quarter length), ...); bars
+    with nothing that sounds are left out. Two bars are the same bar when their signatures are."""
+    bars = []
+    for m in measures:
+        sig = tuple(("r" if n.isRest else max(p.midi for p in n.pitches), float(n.duration.quarterLength))
+                    for n in m.recurse().notesAndRests if _sounding(n) and (n.isRest or n.pitches))
+        if sig:
+            bars.append(sig)
+    return bars
+
+
+def form_counts(bars):
+    """Phrase repetition of a tune's bar signatures: how many bars equal another bar of the tune,
+    and how many equal the bar four later (of those that have one)."""
+    counts = Counter(bars)
+    return {"bars_measured": len(bars), "bars_repeated": sum(counts[b] > 1 for b in bars),
+            "bars_plus4": max(len(bars) - 4, 0),
+            "bars_plus4_equal": sum(bars[i] == bars[i + 4] for i in range(len(bars) - 4))}
+
+
 def _length_label(quarter_length):
     """A note length as a fraction of a whole note ('1/8', '3/16', '1/12' = triplet eighth)."""
     whole = Fraction(quarter_length).limit_denominator(96) / 4
@@ -92,6 +113,7 @@ def _score_measurements(score, abc):
     found["pitches"] = pitches
     found["lengths"] = [_length_label(n.duration.quarterLength) for n in notes]
     found["notes_per_bar"] = [sum(1 for n in m.recurse().notes if _sounding(n)) for m in measures]
+    found.update(form_counts(bar_signatures(measures)))
     tonic = tonic_pitch_class(header_field(abc, "K"))
     if notes and tonic is not None:
         found["ends_on_tonic"] = tonic in {p.pitchClass for p in notes[-1].pitches}
@@ -107,7 +129,8 @@ def analyse_tune(abc, min_bars=MIN_BARS, workdir=None):
     record = {"chars": len(abc), "title": header_field(abc, "T"), "header_ok": has_full_header(abc),
               "key": normalise_key(header_field(abc, "K")), "meter": normalise_meter(header_field(abc, "M")),
               "parses": False, "bars": 0, "inner_bars": 0, "inner_bars_ok": 0, "midi_ok": False,
-              "ends_on_tonic": None, "pitches": [], "lengths": [], "notes_per_bar": []}
+              "ends_on_tonic": None, "pitches": [], "lengths": [], "notes_per_bar": [],
+              **form_counts([])}
     record.update(structure_counts(abc))
     tune = Tune(abc)  # parsed once: the measurements and the MIDI conversion share its parse
     # music21 warns (through warnings and straight to stderr) about every odd token of
@@ -180,6 +203,12 @@ def _share(flags):
     return sum(flags) / len(flags) if flags else None
 
 
+def _ratio(records, part, whole):
+    """A pooled rate: the sum of `part` over the sum of `whole` (None when whole is 0)."""
+    total = sum(r.get(whole, 0) for r in records)
+    return sum(r.get(part, 0) for r in records) / total if total else None
+
+
 def _mean(values):
     values = [v for v in values if v is not None]
     return float(np.mean(values)) if values else None
@@ -223,6 +252,8 @@ def summarise(records):
         "repeat_rate": _share(r["repeat_starts"] + r["repeat_ends"] > 0 for r in records),
         "ending_rate": _share(r["first_endings"] > 0 and r["second_endings"] > 0 for r in records),
         "tonic_ending_rate": _share(r["ends_on_tonic"] for r in records),
+        "repeated_bar_share": _ratio(records, "bars_repeated", "bars_measured"),
+        "bar_plus4_share": _ratio(records, "bars_plus4_equal", "bars_plus4"),
     }
     if records and "longest_run" in records[0]:
         summary["longest_run"] = _percentiles([r["longest_run"] for r in records])

@@ -41,6 +41,8 @@ def _glance_rows(report):
         row("with repeat signs |: :|", "repeat_rate"),
         row("with first and second endings", "ending_rate"),
         row("last note is the tonic of K:", "tonic_ending_rate"),
+        row("bars that repeat another bar of the tune (notes and durations)", "repeated_bar_share"),
+        row("bars equal to the bar four later", "bar_plus4_share"),
         nested("longest run shared with a training tune (median characters)", "longest_run", "p50"),
         row("bars found in the training tunes (mean)", "bar_share_mean"),
         row("near-copies of training tunes", "near_copy_rate"),
@@ -89,6 +91,11 @@ def render_markdown(report):
            "characters.", ""]
     if lk.get("model_error"):
         md += [f"The model could not score the held-out text: {lk['model_error']}", ""]
+    if lk.get("form"):
+        form = lk["form"]
+        md += [f"With its form (copied bars, `form.json`), on the half of the held-out tunes the form was "
+               f"not fitted on ({form['chars']:,} characters): {num(form['with_form'], 3)} bits per "
+               f"character, against {num(form['network'], 3)} for the network alone on the same characters.", ""]
 
     for s in report["samples"]:
         md += _sample_section(report, s)
@@ -134,7 +141,9 @@ def _sample_section(report, s):
            f"{num(summary['parts_mean'], 1)} parts on average (human {num(human['parts_mean'], 1)}); "
            f"{pct(summary['repeat_rate'])} use repeat signs (human {pct(human['repeat_rate'])}); "
            f"{pct(summary['tonic_ending_rate'])} end on the tonic of their key (human "
-           f"{pct(human['tonic_ending_rate'])}).", ""]
+           f"{pct(human['tonic_ending_rate'])}). Form: {pct(summary['repeated_bar_share'])} of bars repeat "
+           f"another bar of their tune (human {pct(human['repeated_bar_share'])}), and "
+           f"{pct(summary['bar_plus4_share'])} equal the bar four later (human {pct(human['bar_plus4_share'])}).", ""]
     if fig.get("structure"):
         md += [f"![structure]({fig['structure']})", ""]
     md += ["### Novelty", "",

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import CharrnnError
+from .form import FormSampler
 
 
 @dataclass(frozen=True)
@@ -115,7 +116,7 @@ def next_char_probs(logits, temperature=SAMPLING.temperature, top_k=SAMPLING.top
 
 
 def sample_tunes(net, vocab, seed, n, rng, temperature=SAMPLING.temperature, top_k=SAMPLING.top_k,
-                 top_p=SAMPLING.top_p, max_chars=SAMPLING.max_chars):
+                 top_p=SAMPLING.top_p, max_chars=SAMPLING.max_chars, form=None):
     """Sample n tunes in parallel lanes; each lane stops at its own end-of-tune boundary.
 
     A tune ends where the corpus ends one: a blank line, or a new 'X:' line. Returns n strings,
@@ -124,6 +125,9 @@ def sample_tunes(net, vocab, seed, n, rng, temperature=SAMPLING.temperature, top
     Each lane first writes one tune of its own that is thrown away. The model learned on lanes of
     text in which every tune follows another, never from a zero state, and from a zero state it
     garbles the first header lines (`X:1` then `8:The ...`: 2% of tunes, none after a warm-up).
+
+    `form` (a charrnn.nn.form.FormConfig, or None) gives the tunes copied bars and cadences on the
+    tonic (the warm-up tune is written without).
     """
     sample = dict(rng=rng, temperature=temperature, top_k=top_k, top_p=top_p, vocab=vocab)
     newline = vocab.char_to_idx.get("\n", -1)
@@ -135,7 +139,8 @@ def sample_tunes(net, vocab, seed, n, rng, temperature=SAMPLING.temperature, top
                                         **sample)
             _feed(net, state, "\n", vocab, n)  # the lanes stopped after the first of two newlines
     logits = _feed(net, state, seed, vocab, n, where="seed")
-    out, length, _ = _sample_lanes(net, state, logits, seed, max_chars, **sample)
+    hook = None if form is None else FormSampler(form, vocab, seed, n, rng)
+    out, length, _ = _sample_lanes(net, state, logits, seed, max_chars, form=hook, **sample)
     return [seed + vocab.decode(out[i, :length[i]]) for i in range(n)]
 
 
@@ -147,45 +152,61 @@ def _feed(net, state, text, vocab, n, where="text"):
     return logits
 
 
-def _sample_lanes(net, state, logits, prime, max_chars, rng, vocab, temperature, top_k, top_p):
+def _sample_lanes(net, state, logits, prime, max_chars, rng, vocab, temperature, top_k, top_p, form=None):
     """Sample on from `logits` until each lane ends its tune, at most max_chars - len(prime) characters.
 
     Returns (ids (n, steps), lengths (n,), end states): each lane's state when it stopped, after
     the character before the boundary's last one (the first newline of a blank line, the 'X' of 'X:').
+    `form` (charrnn.nn.form.FormSampler) may write a copied bar instead of the sampled characters,
+    and send a lane back to the start of a bar to write it again; so each lane keeps its own column.
     """
     newline, x_id, colon = (vocab.char_to_idx.get(c, -1) for c in "\nX:")
     n = len(logits)
+    cap = max(max_chars - len(prime), 0)
     ends = [[s.copy() for s in layer] for layer in state]
-    out = np.zeros((n, max(max_chars - len(prime), 0)), dtype=np.int32)  # sampled ids per lane
-    length = np.zeros(n, dtype=np.int64)
-    active = np.arange(n)  # lanes still writing
+    out = np.zeros((n, cap), dtype=np.int32)  # sampled ids per lane
+    length = np.zeros(n, dtype=np.int64)  # each lane's next column
+    active = np.arange(n if cap else 0)  # lanes still writing
     prime_ids = vocab.encode(prime) if prime else []
     prev1 = np.full(n, prime_ids[-1] if len(prime_ids) else newline)
     prev2 = np.full(n, prime_ids[-2] if len(prime_ids) > 1 else newline)
-    for t in range(out.shape[1]):
+    for _ in range(cap if form is None else form.max_steps(cap)):
         if len(active) == 0:
             break
         probs = next_char_probs(logits, temperature, top_k, top_p)  # (active, V)
         # Inverse-CDF sampling, one uniform draw per active lane.
         u = rng.random((len(active), 1))
         ids = np.minimum((np.cumsum(probs, axis=1) < u).sum(axis=1), probs.shape[1] - 1)
-        out[active, t] = ids
-        length[active] = t + 1
+        if form is not None:
+            ids = form.choose(active, ids, out, length, logits, state, prev1, prev2)
+        out[active, length[active]] = ids
+        length[active] += 1
         blank_line = (ids == newline) & (prev1[active] == newline)
         new_tune = (ids == colon) & (prev1[active] == x_id) & (prev2[active] == newline)
         done = blank_line | new_tune
-        length[active[new_tune]] -= 2  # drop the 'X' and ':' of the next tune
-        length[active[blank_line]] -= 1  # drop the second newline
         prev2[active], prev1[active] = prev1[active], ids
+        back = np.zeros_like(done) if form is None else form.rewinds(active, ids, out, length, done)
+        done &= ~back
+        length[active[new_tune & done]] -= 2  # drop the 'X' and ':' of the next tune
+        length[active[blank_line & done]] -= 1  # drop the second newline
         for layer_end, layer in zip(ends, state):
             for end, s in zip(layer_end, layer):
                 end[active[done]] = s[done]
         keep = ~done
-        active, ids = active[keep], ids[keep]
+        active, ids, back = active[keep], ids[keep], back[keep]
         state = [[s[keep] for s in layer] for layer in state]
         if len(active):
             logits = net.step(ids, state)
-    for layer_end, layer in zip(ends, state):  # lanes cut off at max_chars
+            if back.any():
+                form.restore(active, back, logits, state, length, prev1, prev2)
+        full = length[active] >= cap  # cut off at max_chars: the state after the last character
+        if full.any():
+            for layer_end, layer in zip(ends, state):
+                for end, s in zip(layer_end, layer):
+                    end[active[full]] = s[full]
+            active, logits = active[~full], logits[~full]
+            state = [[s[~full] for s in layer] for layer in state]
+    for layer_end, layer in zip(ends, state):  # lanes still writing when the steps ran out
         for end, s in zip(layer_end, layer):
             end[active] = s
     return out, length, ends

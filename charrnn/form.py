@@ -1,0 +1,54 @@
+"""Fit a model's form (charrnn.nn.form: copied bars, cadences on the tonic) on held-out tunes.
+
+    charrnn form fit --model weights/ --data data/abc        # writes weights/form.json
+
+The copy weights are fitted by EM on the first half of the held-out tunes (the network never
+trained on them, so its likelihoods there are honest) and scored on the second half, which the fit
+never saw: bits per character of the network alone and of the mixture, on the same characters.
+"""
+from .corpus import load_corpus
+from .errors import CharrnnError
+from .generator import load
+from .nn.form import FORM_FILE, FormConfig, fit_weights, held_out_halves, tune_rows
+
+DEFAULT_CADENCE_TRIES = 2  # a closing bar off the tonic is written again at most twice
+
+
+def fit_form(model=None, data="data/abc", cadence_tries=DEFAULT_CADENCE_TRIES, save=True):
+    """Fit form.json for `model` (a run folder, a CharModel, or None: the pretrained one) on the
+    first half of `data`'s held-out tunes; returns the figures, scored on the second half."""
+    model = model if hasattr(model, "net") else load(model)
+    tunes = load_corpus(data).valid_tunes
+    if len(tunes) < 4:
+        raise CharrnnError(f"{data}/valid.abc: {len(tunes)} held-out tunes; fitting form needs at least 4")
+    if cadence_tries < 0:
+        raise CharrnnError(f"--cadence-tries must be 0 or more, not {cadence_tries}")
+    fit_on, score_on = held_out_halves(tunes)
+    rows, _, _ = tune_rows(model.net, model.vocab, fit_on)
+    weights = fit_weights(rows)
+    form = FormConfig(weights=tuple(map(tuple, weights.tolist())), cadence_tries=cadence_tries,
+                      fitted_on=f"held-out tunes 1-{len(fit_on)} of {len(tunes)} in {data}")
+    path = model.folder / FORM_FILE
+    if save:
+        form.save(path)
+    return {"form": form, "path": str(path), "bars_fitted": len(rows),
+            "scored_on": f"held-out tunes {len(fit_on) + 1}-{len(tunes)}", **model.form_bpc(score_on, form)}
+
+
+def _fit(args):
+    result = fit_form(args.model, args.data, cadence_tries=args.cadence_tries)
+    print(f"fitted on {result['bars_fitted']} bars ({result['form'].fitted_on}); on {result['scored_on']}: "
+          f"network alone {result['network']:.3f}, with form {result['with_form']:.3f} bits per character "
+          f"-> {result['path']}")
+    return 0
+
+
+def register_cli(subparsers):
+    p = subparsers.add_parser("form", help="copied bars and cadences on the tonic for a trained model")
+    sub = p.add_subparsers(dest="form_command", required=True)
+    fit = sub.add_parser("fit", help=f"fit the model's {FORM_FILE} on held-out tunes")
+    fit.add_argument("--model", default=None, help="run folder (default: the pretrained weights/)")
+    fit.add_argument("--data", default="data/abc", help="corpus folder whose valid.abc is held out")
+    fit.add_argument("--cadence-tries", type=int, default=DEFAULT_CADENCE_TRIES,
+                     help="times a part's closing bar off the tonic is written again (0: never)")
+    fit.set_defaults(func=_fit)

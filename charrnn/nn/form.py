@@ -1,0 +1,250 @@
+"""Form: bars that come back, and parts that come home. A bar-level cache over the tune's own past.
+
+The continuous cache of Grave et al. (ICLR 2017) mixes, per character, the model with a pointer
+to what followed similar states; per character, a copy drifts off after a character or two. Here
+the pointer is over whole bars: at each bar start (charrnn.abc.form) the next bar is the model's
+own with weight 1 - sum(w), or a copy of an earlier bar c of the tune with weight w[pos, c]:
+the bar d = 1..16 back, or the previous part's last bar. pos is the bar's place in its part.
+
+    p(bar) = (1 - sum_c w[pos, c]) p_model(bar) + sum_c w[pos, c] [bar starts with core_c] p_model(first note) p_model(rest | core_c)
+
+A copy replaces the model's first note character, so its branch costs p_model(a note starts),
+and the text after the copy is the model's again: the mixture is a distribution over text, and
+its bits per character are exact. `fit_weights` is EM on held-out tunes; `FormSampler` samples it.
+
+Cadences: a part or tune that closes (:| |] ||) on a bar whose last note is not the tonic of K:
+goes back to that bar's start and writes it again, up to `cadence_tries` times. That one is a
+sampling rule, not part of the scored mixture (charrnn.form says so in its figures).
+"""
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from scipy.special import log_softmax
+
+from ..abc.form import (COLUMNS, NOTE_START, POSITIONS, TuneBars, bar_starts, body_start, closes_part,
+                        core_end, follows_bar_line, leaves_home, tonic_letter)
+from ..errors import CharrnnError
+from ..files import write_json_atomic
+
+FORM_FILE = "form.json"
+
+
+@dataclass(frozen=True)
+class FormConfig:
+    """What the sampler does for form, saved as form.json beside the weights."""
+
+    weights: tuple = field(default_factory=tuple)  # (POSITIONS, COLUMNS) copy weights, as nested tuples
+    cadence_tries: int = 2
+    fitted_on: str = ""  # which tunes the weights were fitted on (for the model card)
+
+    def array(self):
+        w = np.asarray(self.weights, dtype=np.float64)
+        if w.shape != (POSITIONS, COLUMNS) or (w < 0).any() or (w.sum(1) >= 1).any():
+            raise CharrnnError(f"form weights must be {POSITIONS} x {COLUMNS}, each row summing below 1")
+        return w
+
+    def save(self, path):
+        write_json_atomic(path, {"weights": [list(map(float, row)) for row in self.weights],
+                                 "cadence_tries": self.cadence_tries, "fitted_on": self.fitted_on})
+
+    @classmethod
+    def load(cls, path):
+        try:
+            data = json.loads(Path(path).read_text())
+            form = cls(weights=tuple(tuple(row) for row in data["weights"]),
+                       cadence_tries=int(data.get("cadence_tries", 0)), fitted_on=str(data.get("fitted_on", "")))
+            form.array()
+            return form
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            raise CharrnnError(f"{path}: not a valid form file ({e})") from None
+
+
+def char_log_probs(net, vocab, text, lanes):
+    """log p_model of each character given those before it, read in `lanes` stateful lanes as
+    read_batches cuts text (each lane from a zero state), and log p_model that a note starts there.
+
+    Returns (lp, lp_note_start, covered): arrays over the text; covered marks the characters
+    that were predicted (each lane's first character and the tail beyond the lanes are not).
+    """
+    ids = vocab.encode(text, where="scored text")
+    lane_len = (len(ids) - 1) // lanes
+    if lane_len < 1:
+        raise CharrnnError(f"text of {len(ids)} characters is too short for {lanes} lanes")
+    starts = np.arange(lanes) * lane_len  # (lanes,)
+    note_ids = np.array([vocab.char_to_idx[c] for c in NOTE_START if c in vocab.char_to_idx])
+    lp, lp_start = np.zeros(len(ids)), np.zeros(len(ids))
+    covered = np.zeros(len(ids), dtype=bool)
+    state = net.initial_state(lanes)
+    for t in range(lane_len):
+        log_p = log_softmax(net.step(ids[starts + t], state).astype(np.float64), axis=1)  # (lanes, V)
+        nxt = starts + t + 1
+        lp[nxt] = log_p[np.arange(lanes), ids[nxt]]
+        lp_start[nxt] = np.logaddexp.reduce(log_p[:, note_ids], axis=1)
+        covered[nxt] = True
+    return lp, lp_start, covered
+
+
+def bar_rows(tunes, offsets, lp, lp_start, covered):
+    """One row per scored bar start: (pos, log p_model(bar), [(column, log p of copying it)], offered).
+
+    tunes[k] starts at offsets[k] of the text that lp covers; bars not wholly covered are skipped.
+    """
+    rows = []
+    for abc, off in zip(tunes, offsets):
+        for i, pos, offers in bar_starts(abc):
+            end = core_end(abc, i)
+            if not covered[off + i: off + end].all():
+                continue
+            model = lp[off + i: off + end].sum()
+            copies = [(c, lp_start[off + i] + lp[off + i + len(core): off + end].sum())
+                      for c, core in offers if abc.startswith(core, i)]
+            rows.append((pos, model, copies, [c for c, _ in offers]))
+    return rows
+
+
+def held_out_halves(tunes):
+    """(tunes a form is fitted on, tunes it is scored on): the first and the second half."""
+    return tunes[:len(tunes) // 2], tunes[len(tunes) // 2:]
+
+
+def tune_rows(net, vocab, tunes, lanes=16):
+    """(bar rows, bits of the network alone, characters scored) of tunes read as valid.abc holds
+    them (a blank line after each), in `lanes` stateful lanes as evaluate_bpc reads held-out text."""
+    text = "".join(tune + "\n\n" for tune in tunes)
+    offsets, pos = [], 0
+    for tune in tunes:
+        offsets.append(pos)
+        pos += len(tune) + 2
+    lp, lp_start, covered = char_log_probs(net, vocab, text, max(1, min(lanes, len(text) // 64)))
+    return bar_rows(tunes, offsets, lp, lp_start, covered), -lp[covered].sum() / np.log(2), int(covered.sum())
+
+
+def _log_branches(w, row):
+    pos, model, copies, offered = row
+    return np.array([np.log1p(-w[pos, offered].sum()) + model] + [np.log(w[pos, c]) + v for c, v in copies])
+
+
+def gain_nats(w, rows):
+    """Log-likelihood (nats) the mixture gains over the model alone on these bars."""
+    return float(sum(np.logaddexp.reduce(_log_branches(w, r)) - r[1] for r in rows))
+
+
+def fit_weights(rows, iters=40, prior=20.0, cap=0.8):
+    """EM for w[pos, column], each place shrunk towards the column's pooled rate (`prior`
+    pseudo-counts), rows capped at `cap` so the model always keeps a share."""
+    w = np.full((POSITIONS, COLUMNS), 0.01)
+    for _ in range(iters):
+        resp, seen = np.zeros_like(w), np.zeros_like(w)
+        for row in rows:
+            branches = _log_branches(w, row)
+            post = np.exp(branches - np.logaddexp.reduce(branches))
+            for (c, _), p in zip(row[2], post[1:]):
+                resp[row[0], c] += p
+            seen[row[0], row[3]] += 1
+        pooled = resp.sum(0) / np.maximum(seen.sum(0), 1)
+        w = np.clip((resp + prior * pooled) / np.maximum(seen + prior, 1e-9), 1e-5, None)
+        w /= np.maximum(w.sum(1, keepdims=True) / cap, 1.0)
+    return w
+
+
+class FormSampler:
+    """The lane hook of charrnn.nn.sampling._sample_lanes: copies bars, and takes closing bars
+    that leave the tonic again. Bookkeeping is vectorised per step; Python runs only for lanes
+    that start or close a bar (about one step in ten) or are writing a copy."""
+
+    def __init__(self, form, vocab, prime, n, rng):
+        self.w, self.tries = form.array(), form.cadence_tries
+        self.vocab, self.rng, self.prime = vocab, rng, prime
+        chars = vocab.chars
+        self.note_start = np.array([c in NOTE_START for c in chars])
+        self.bar_char = np.array([c == "|" for c in chars])
+        self.keeps_bar = np.array([c in ":] \t\n" for c in chars])  # still just after a bar line
+        self.closing = np.array([c in "|]:" for c in chars])
+        self.newline, self.k_id = vocab.char_to_idx.get("\n", -1), vocab.char_to_idx.get("K", -1)
+        self.in_body = np.full(n, body_start(prime) is not None)
+        self.line_start = np.full(n, prime.endswith("\n") or not prime)
+        self.k_line = np.full(n, prime.rsplit("\n", 1)[-1].startswith("K"))
+        self.after_bar = np.full(n, follows_bar_line(prime))
+        self.tonic = [tonic_letter(prime)] * n
+        self.bars = [TuneBars() for _ in range(n)]
+        self.queue = [[] for _ in range(n)]  # ids still to write of a copied bar
+        self.saved = [None] * n  # each lane as it was where its current bar started
+        self.tried = np.zeros(n, dtype=np.int64)  # retries spent on the current closing bar
+        self.copies = self.bar_count = self.retries = 0
+
+    def max_steps(self, cap):
+        return cap * (2 + self.tries)  # retries rewrite bars; this bounds them
+
+    def _text(self, lane, out, length):
+        return self.prime + self.vocab.decode(out[lane, :length[lane]])
+
+    def choose(self, active, ids, out, length, logits, state, prev1, prev2):
+        """The ids the lanes write this step: sampled, or the next character of a copy."""
+        copying = np.array([bool(self.queue[lane]) for lane in active], dtype=bool)
+        for j in np.flatnonzero(copying):
+            ids[j] = self.queue[active[j]].pop(0)
+        starts = self.in_body[active] & self.after_bar[active] & self.note_start[ids] & ~copying
+        for j in np.flatnonzero(starts):
+            lane = active[j]
+            text = self._text(lane, out, length)
+            bars = self.bars[lane]
+            self.saved[lane] = dict(length=length[lane], prev=(prev1[lane], prev2[lane]), logits=logits[j].copy(),
+                                    state=[[s[j].copy() for s in layer] for layer in state], bars=bars.snapshot(),
+                                    flags=(self.after_bar[lane], self.line_start[lane]))
+            pos, offers = bars.bar_start(text + self.vocab.chars[ids[j]], len(text))
+            self.bar_count += 1
+            weights = np.array([self.w[pos, c] for c, _ in offers])
+            r = self.rng.random()
+            if offers and r < weights.sum():
+                core = offers[int(np.searchsorted(np.cumsum(weights), r, side="right"))][1]
+                copy = self.vocab.encode(core)
+                ids[j], self.queue[lane] = copy[0], list(copy[1:])
+                self.copies += 1
+        newline = ids == self.newline
+        for j in np.flatnonzero(newline & self.k_line[active] & ~self.in_body[active]):
+            self.tonic[active[j]] = tonic_letter(self._text(active[j], out, length) + "\n")
+        self.in_body[active] |= newline & self.k_line[active]
+        self.k_line[active] = ~newline & (self.k_line[active] | (self.line_start[active] & (ids == self.k_id)))
+        self.line_start[active] = newline
+        self.after_bar[active] = self.bar_char[ids] | (self.after_bar[active] & self.keeps_bar[ids])
+        return ids
+
+    def rewinds(self, active, ids, out, length, done):
+        """A mask over active: lanes that just closed a part or their tune away from the tonic
+        and go back to write that bar again."""
+        back = np.zeros(len(active), dtype=bool)
+        if not self.tries:
+            return back
+        for j in np.flatnonzero(done | (self.closing[ids] & self.in_body[active])):
+            lane = active[j]
+            saved = self.saved[lane]
+            if saved is None or self.queue[lane]:
+                continue
+            text = self._text(lane, out, length)
+            if not (done[j] or closes_part(text)):
+                continue
+            if leaves_home(text[len(self.prime) + saved["length"]:], self.tonic[lane]) and self.tried[lane] < self.tries:
+                self.tried[lane] += 1
+                self.retries += 1
+                back[j] = True
+            else:
+                self.tried[lane] = 0
+        return back
+
+    def restore(self, active, back, logits, state, length, prev1, prev2):
+        """Put the lanes in `back` (a mask over active) as they were where their bar started."""
+        for j in np.flatnonzero(back):
+            lane = active[j]
+            saved = self.saved[lane]
+            length[lane] = saved["length"]
+            prev1[lane], prev2[lane] = saved["prev"]
+            logits[j] = saved["logits"]
+            for layer, values in zip(state, saved["state"]):
+                for s, v in zip(layer, values):
+                    s[j] = v
+            self.bars[lane].restore(saved["bars"])
+            self.after_bar[lane], self.line_start[lane] = saved["flags"]
+            self.in_body[lane], self.k_line[lane] = True, False
+            self.queue[lane] = []

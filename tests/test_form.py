@@ -1,0 +1,137 @@
+"""Form: bar starts read from the text, the bar-copy mixture's bits, EM, and the sampler's copies
+and cadences."""
+import math
+
+import numpy as np
+import pytest
+
+from charrnn.abc.form import (PART_END, bar_starts, closes_part, last_note_letter, leaves_home,
+                              tonic_letter)
+from charrnn.errors import CharrnnError
+from charrnn.evaluation.measure import analyse_tune
+from charrnn.generator import load
+from charrnn.nn.form import FormConfig, char_log_probs, fit_weights, gain_nats, tune_rows
+from charrnn.nn.sampling import sample_tunes
+from charrnn.nn.vocab import Vocabulary
+
+TUNE = "X:1\nT:t\nM:4/4\nL:1/8\nK:G\nd|GABc dBAG|GABc d2B2:|\n|:g2 fg a2|GABc dBAG|F2A2 d2B2|]"
+
+
+def test_bar_starts_cores_places_and_part_ends():
+    starts = bar_starts(TUNE)
+    body = TUNE.index("d|")
+    assert [i - body for i, _, _ in starts] == [2, 12, 26, 35, 45]
+    assert [pos for _, pos, _ in starts] == [0, 1, 0, 1, 2]  # the B part starts again at 0
+    offers = dict(starts[3][2])
+    assert offers[0] == "g2 fg a2" and offers[1] == "GABc d2B2" and offers[PART_END] == "GABc d2B2"
+    # '|1', a line continuation or a field do not start a bar
+    assert bar_starts("X:1\nK:D\nAB|1 cd :|2 de|]") == []
+
+
+def test_tonic_and_last_note_letters():
+    assert tonic_letter("X:1\nK:Ador\n") == "A" and tonic_letter("X:1\nK:F#m\n") == "F"
+    assert tonic_letter("X:1\nK:none\n") is None
+    assert last_note_letter('GA"Em"B{c}d !trill!e2 [K:D]') == "E"
+    assert closes_part("ab c2 :|") and closes_part("ab|]") and not closes_part("ab |")
+    assert leaves_home("ABc d2:|", "G") and not leaves_home("ABc g2:|", "G")
+    assert not leaves_home("|1 ABc d2:|", "G")  # a first ending leads back: never held to the tonic
+
+
+class UniformNet:
+    """A network that gives every character the same probability (so bits can be worked by hand)."""
+
+    def __init__(self, vocab_size):
+        self.v = vocab_size
+
+    def initial_state(self, lanes):
+        return []
+
+    def step(self, ids, state):
+        return np.zeros((len(ids), self.v), np.float32)
+
+
+def test_mixture_bits_worked_by_hand():
+    tune = "X:1\nK:G\nd|GABc|GABc|]"
+    vocab = Vocabulary.from_text(tune + "\n")
+    net, v = UniformNet(len(vocab)), len(vocab)
+    rows, bits, chars = tune_rows(net, vocab, [tune], lanes=1)
+    assert chars == len(tune) + 1 and bits == pytest.approx(chars * math.log2(v))
+    # bar starts: 'G' after 'd|' (nothing to copy), 'G' after 'GABc|' (may copy 'GABc', 1 back)
+    assert [(r[0], r[3]) for r in rows] == [(0, []), (1, [0])]
+    w = np.zeros((12, 17))
+    w[1, 0] = 0.25
+    note_share = sum(c in "ABCDEFGabcdefgzx^=_({\"~." for c in vocab.chars) / v
+    model = v ** -4  # 'GABc' by the network
+    copy = note_share  # the copy replaces the first note; nothing of the bar is left to the network
+    expected = math.log((0.75 * model + 0.25 * copy) / model)
+    assert gain_nats(w, rows) == pytest.approx(expected)
+
+
+def test_em_recovers_a_known_copy_rate():
+    rng = np.random.default_rng(0)
+    rows = []
+    for _ in range(2000):
+        if rng.random() < 0.3:  # a copy: the network alone finds the bar unlikely
+            rows.append((0, math.log(0.001), [(3, math.log(0.5))], [3]))
+        else:
+            rows.append((0, math.log(0.2), [], [3]))
+    w = fit_weights(rows, prior=0.0)
+    assert w[0, 3] == pytest.approx(0.3, abs=0.03)
+
+
+def test_form_config_round_trip_and_bad_files(tmp_path):
+    w = np.full((12, 17), 0.01)
+    form = FormConfig(weights=tuple(map(tuple, w.tolist())), cadence_tries=1, fitted_on="x")
+    form.save(tmp_path / "form.json")
+    assert FormConfig.load(tmp_path / "form.json") == form
+    (tmp_path / "bad.json").write_text('{"weights": [[0.9, 0.9]]}')
+    with pytest.raises(CharrnnError, match="bad.json"):
+        FormConfig.load(tmp_path / "bad.json")
+
+
+def test_phrase_repetition_measured_on_notes_and_durations():
+    abc = "X:1\nT:t\nM:4/4\nL:1/8\nK:G\nGABc dBAG|GABc d2B2|G2AB c2BA|E2E2 G4|GABc dBAG|F2F2 A4|GABc dBAG|G8|]\n"
+    r = analyse_tune(abc)
+    # bars 1, 5, 7 are the same notes and durations; bar 3 has the same notes, other durations
+    assert (r["bars_measured"], r["bars_repeated"]) == (8, 3)
+    assert (r["bars_plus4"], r["bars_plus4_equal"]) == (4, 1)
+    assert r["ends_on_tonic"] is True
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    return load()
+
+
+def _copied_bar_share(texts):
+    copied = total = 0
+    for t in texts:
+        for _, _, offers in bar_starts(t):
+            total += 1
+        cores = [t[i:] for i, _, _ in bar_starts(t)]
+        copied += sum(any(c.startswith(core) for _, core in offers) for (i, _, offers), c in zip(bar_starts(t), cores))
+    return copied / max(total, 1)
+
+
+def _tonic_endings(texts):
+    return np.mean([last_note_letter(t.split("K:", 1)[-1].split("\n", 1)[-1]) == tonic_letter(t) for t in texts])
+
+
+def test_sampler_copies_bars_and_comes_home(shipped):
+    w = np.zeros((12, 17))
+    w[:, 3] = 0.5  # copy the bar 4 back half the time
+    form = FormConfig(weights=tuple(map(tuple, w.tolist())), cadence_tries=3)
+    plain = sample_tunes(shipped.net, shipped.vocab, "X:", 24, np.random.default_rng(1))
+    formed = sample_tunes(shipped.net, shipped.vocab, "X:", 24, np.random.default_rng(1), form=form)
+    assert _copied_bar_share(formed) > _copied_bar_share(plain) + 0.2
+    assert _tonic_endings(formed) > _tonic_endings(plain) + 0.2
+    # without form, the sampler writes exactly what it wrote before form existed (same draws)
+    again = sample_tunes(shipped.net, shipped.vocab, "X:", 24, np.random.default_rng(1), form=None)
+    assert again == plain
+
+
+def test_char_log_probs_cover_every_lane_but_its_first_character():
+    vocab = Vocabulary.from_text("abc")
+    lp, lp_start, covered = char_log_probs(UniformNet(3), vocab, "abcabcabca", lanes=3)
+    assert covered.sum() == 9 and not covered[0]  # (10 - 1) // 3 = 3 per lane; only the first has no past
+    assert np.allclose(lp[covered], -math.log(3))
