@@ -104,6 +104,24 @@ class CharModel:
                              top_k=top_k, top_p=top_p, max_chars=max_chars)
         return [Tune(t) for t in texts]
 
+    def continue_tune(self, abc="", n=1, **options):
+        """Keep `abc` and write on (see charrnn.steering.continue_tune); returns a list of Tune."""
+        from .steering import continue_tune
+
+        return continue_tune(self, abc, n=n, **options)
+
+    def vary(self, abc, bars, n=1, **options):
+        """New versions of the chosen bars, best first (see charrnn.steering.vary)."""
+        from .steering import vary
+
+        return vary(self, abc, bars, n=n, **options)
+
+    def fill(self, abc, n=1, **options):
+        """The tune with its `*` bars filled in (see charrnn.steering.fill)."""
+        from .steering import fill
+
+        return fill(self, abc, n=n, **options)
+
     def evaluate_bpc(self, text, batch_size=16, seq_len=128):
         """Loss (nats), accuracy and bits per character of `text`, read in stateful lanes as in
         training (validation metrics of `charrnn train` use the same measure)."""
