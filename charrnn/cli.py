@@ -23,6 +23,7 @@ SUBCOMMAND_MODULES = [
     "charrnn.render",
     "charrnn.evaluate",
     "charrnn.survey",
+    "charrnn.composer.server",
 ]
 
 

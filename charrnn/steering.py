@@ -20,7 +20,7 @@ import numpy as np
 
 from .errors import CharrnnError
 from .repeats import _BAR, _MASK, _split
-from .sampling import check_sampling_args, next_char_probs, sample_tunes
+from .sampling import _sample_lanes, check_sampling_args, next_char_probs, sample_tunes
 from .tune import Tune
 
 FIELD_ORDER = ("T", "R", "M", "L", "K")  # the corpus' header order, after X:
@@ -229,10 +229,14 @@ def continue_tune(model, abc="", n=1, temperature=1.0, top_k=None, top_p=None, r
     rng = np.random.default_rng(random_seed)
     prefix = with_header(abc, lambda: _sample_title(model, rng, temperature, top_k, top_p), **header)
     prefix = re.sub(r"\n\s*\n[\s\n]*$", "\n", prefix)  # a blank line would end the tune
-    model.vocab.encode(prefix, where="tune")
-    texts = sample_tunes(model.net, model.vocab, prefix, n, rng, temperature=temperature, top_k=top_k,
-                         top_p=top_p, max_chars=len(prefix) + max_new_chars)
-    return [Tune(t.rstrip("\n") + "\n") for t in texts]
+    prefix_ids = model.vocab.encode(prefix, where="tune")
+    # Every lane starts from the model's cached warm state (one throw-away tune, as sample_tunes
+    # writes per lane), then reads the prefix and samples to the tune's end.
+    state = _warm_state(model.net, model.vocab, n)
+    logits = _feed(model.net, state, prefix_ids)
+    out, length, _ = _sample_lanes(model.net, state, logits, prefix, len(prefix) + max_new_chars, rng=rng,
+                                   vocab=model.vocab, temperature=temperature, top_k=top_k, top_p=top_p)
+    return [Tune((prefix + model.vocab.decode(out[i, :length[i]])).rstrip("\n") + "\n") for i in range(n)]
 
 
 def _resample_bars(model, abc, numbers, n, candidates, rng, sampling, stop_at_wildcard):
