@@ -34,6 +34,7 @@ _CHECKS = {
 }
 BAR_CHARS = 48  # most characters one sampled bar may take before the candidate is dropped
 SCORE_CHARS = 400  # most characters of the following text that rank a candidate
+_AROUND = re.compile(r"^[A-Za-z]:.*$|%.*$", re.M)
 _warm = weakref.WeakKeyDictionary()  # StepNet -> state after one throw-away tune (see sample_tunes)
 _warm_lock = threading.Lock()
 
@@ -90,13 +91,14 @@ def bar_spans(abc):
     """(start, end) in `abc` of each bar's music, bar lines and surrounding spaces left out."""
     header, body = _split(abc)
     masked = _MASK.sub(lambda m: " " * len(m.group()), body).replace("\\\n", "  ")  # `\` continues a line
+    # Spaces, comments and field lines around a bar are not part of it; chords and decorations are.
+    edges = _AROUND.sub(lambda m: " " * len(m.group()), body).replace("\\\n", "  ")
     cuts = [0] + [x for m in _BAR.finditer(masked) for x in (m.start(), m.end())] + [len(body)]
     spans = []
     for start, end in zip(cuts[::2], cuts[1::2]):
-        core = masked[start:end]
-        if core.strip():
-            lead = len(core) - len(core.lstrip())
-            trail = len(core) - len(core.rstrip())
+        if masked[start:end].strip():
+            core = edges[start:end]
+            lead, trail = len(core) - len(core.lstrip()), len(core) - len(core.rstrip())
             spans.append((len(header) + start + lead, len(header) + end - trail))
     return spans
 
@@ -139,11 +141,12 @@ class _BarCounter:
     """Reads sampled characters; says when `bars` bars are written (at the next bar line)."""
 
     def __init__(self, bars):
-        self.bars, self.done, self.in_line, self.last = bars, 0, False, ""
+        self.bars, self.done, self.in_line, self.content, self.last = bars, 0, False, False, ""
         self.quote = self.deco = self.bracket = False
 
-    def stop_before(self, ch):
-        """True when `ch` starts the bar line after the last bar; else take `ch` in."""
+    def verdict(self, ch):
+        """1: `ch` starts the bar line after the last bar (stop before it); -1: an empty bar
+        (give up on this lane); 0: `ch` taken in."""
         if self.quote:
             self.quote = ch != '"'
         elif self.deco:
@@ -151,17 +154,21 @@ class _BarCounter:
         elif self.bracket:  # a chord or inline field; `[1` is an ending
             self.bracket = ch != "]" and not (ch.isdigit() and self.last == "[")
         elif ch in "|:":
-            if not self.in_line and self.done == self.bars - 1:
-                return True
+            if not self.in_line:
+                if not self.content:
+                    return -1
+                if self.done == self.bars - 1:
+                    return 1
             self.in_line = True
         elif self.in_line and (ch == "]" or (ch.isdigit() and self.last in "|[")):
             pass
         else:
             if self.in_line:
-                self.done, self.in_line = self.done + 1, False
+                self.done, self.in_line, self.content = self.done + 1, False, False
             self.quote, self.deco, self.bracket = ch == '"', ch == "!", ch == "["
+            self.content = self.content or not ch.isspace()
         self.last = ch
-        return False
+        return 0
 
 
 def _sample_until(net, vocab, state, logits, stop, rng, temperature, top_k, top_p, limit):
@@ -266,7 +273,7 @@ def _resample_bars(model, abc, numbers, n, candidates, rng, sampling, stop_at_wi
         def stop(lane, ch, text):
             if ch == "\n" and text.endswith("\n"):  # a blank line: the tune ended too soon
                 return -1
-            return int(counters[lane].stop_before(ch))
+            return counters[lane].verdict(ch)
 
         got, ok, ends, end_logits = _sample_until(net, vocab, state, logits, stop, rng, **sampling,
                                                   limit=BAR_CHARS * len(run))
@@ -276,7 +283,7 @@ def _resample_bars(model, abc, numbers, n, candidates, rng, sampling, stop_at_wi
         ranked, seen = [], set()
         for lane in np.argsort(-scores, kind="stable"):
             text = got[lane]
-            if ok[lane] and text and "*" not in text and text not in seen and "\n\n" not in text:
+            if ok[lane] and "*" not in text and text not in seen and len(bar_spans("K:C\n" + text)) == len(run):
                 seen.add(text)
                 ranked.append(text)
         fresh = [t for t in ranked if " ".join(t.split()) != original] or ranked
