@@ -30,7 +30,8 @@ from charrnn.tune import Tune  # noqa: E402
 def timed(client, path, body):
     start = time.perf_counter()
     r = client.post(path, json=body)
-    r.raise_for_status()
+    if r.status_code != 200:
+        raise SystemExit(f"{path}: {r.status_code} {r.json()} for {body}")
     tune = r.json()
     for url in (tune["score"], tune["audio"]):
         if url:

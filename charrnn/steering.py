@@ -160,8 +160,8 @@ class _BarCounter:
                 if self.done == self.bars - 1:
                     return 1
             self.in_line = True
-        elif self.in_line and (ch == "]" or (ch.isdigit() and self.last in "|[")):
-            pass
+        elif self.in_line and (ch == "]" or ch.isspace() or (ch.isdigit() and self.last in "|[")):
+            pass  # still the bar line: `|]`, `|1`, or `|` at a line's end and `|` starting the next
         else:
             if self.in_line:
                 self.done, self.in_line, self.content = self.done + 1, False, False
