@@ -14,7 +14,7 @@ import time
 import numpy as np
 
 import charrnn
-from charrnn.sampling import softmax
+from charrnn.nn.sampling import softmax
 
 
 def seed_ms_per_char(model, chars, rng):

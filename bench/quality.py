@@ -2,7 +2,7 @@
 
     python bench/quality.py [--model weights/] [--data data/abc] [-n 200] [--temperature 1.0]
 
-Measures, with the functions `charrnn evaluate` uses (charrnn.evaluate / charrnn.metrics):
+Measures, with the functions `charrnn evaluate` uses (charrnn.evaluation):
 
 1. held-out bits per character of the model (`model.evaluate_bpc(valid_text)`), and of xz -9e
    and Kneser-Ney character 5- and 7-grams on the same train/validation split;
@@ -20,24 +20,26 @@ import json
 import sys
 import time
 
-from charrnn import metrics
 from charrnn.corpus import load_corpus
 from charrnn.errors import CharrnnError
-from charrnn.evaluate import DEFAULT_KN_ORDERS, generate_tunes, likelihood, load_model
+from charrnn.evaluation.evaluate import DEFAULT_KN_ORDERS, generate_tunes, likelihood, load_model
+from charrnn.evaluation.measure import default_jobs, measure_tunes, summarise
+from charrnn.evaluation.novelty import TrainingIndex
+from charrnn.tune import MIN_BARS
 
 
 def measure(model=None, data="data/abc", n=200, temperature=1.0, random_seed=0, human_n=None,
             kn_orders=DEFAULT_KN_ORDERS, jobs=None):
     """The benchmark's numbers as a flat dict."""
     started = time.perf_counter()
-    jobs = metrics.default_jobs() if jobs is None else jobs
+    jobs = default_jobs() if jobs is None else jobs
     corpus = load_corpus(data)
     model, name = load_model(model)
     lk = likelihood(model, corpus, kn_orders)
-    index = metrics.TrainingIndex(corpus.train_tunes)
-    generated = metrics.summarise(metrics.measure_tunes(
+    index = TrainingIndex(corpus.train_tunes)
+    generated = summarise(measure_tunes(
         generate_tunes(model, n, temperature, random_seed), index, jobs=jobs))
-    human = metrics.summarise(metrics.measure_tunes(corpus.valid_tunes[:human_n], index, jobs=jobs))
+    human = summarise(measure_tunes(corpus.valid_tunes[:human_n], index, jobs=jobs))
     scores = lk["model"] or {}
     result = {
         "model": name, "data": str(data), "n": n, "temperature": temperature, "random_seed": random_seed,
@@ -73,7 +75,7 @@ def table(r):
     rows += [(f"  baseline {k[:-4]}", _fmt(v, "bpc")) for k, v in r.items()
              if k.endswith("_bpc") and k != "valid_bpc"]
     rows += [
-        (f"valid tunes (music21 part >= {metrics.MIN_BARS} bars, MIDI), of {r['n']}",
+        (f"valid tunes (music21 part >= {MIN_BARS} bars, MIDI), of {r['n']}",
          _fmt(r["validity_rate"], "pct")),
         ("  held-out human tunes, same test", _fmt(r["validity_rate_human"], "pct")),
         ("inner bars of the right length: generated", _fmt(r["inner_bar_share_generated"], "pct")),

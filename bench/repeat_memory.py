@@ -5,7 +5,7 @@
 A part that opens with `|:` must close with `:|`: music21 will not play a tune whose part
 opens with `|:` and ends with `|]` ("badly formed repeats"). That was the commonest reason a
 sampled tune failed the validity test of `bench/quality.py` until the corpus left out the
-repeat starts the notation implies (charrnn.repeats); open repeats are rare in it now, so this
+repeat starts the notation implies (charrnn.abc.repeats); open repeats are rare in it now, so this
 bench mostly shows whether the model could have learned the bit. For every end-of-part barline
 (`:|`, `::`, `|]`, `||`) in the held-out human tunes, this reads the model's probability that
 the character there is ':' (how `:|` starts), given the tune so far from a zero state.
@@ -18,34 +18,32 @@ Prints one JSON line.
 """
 import argparse
 import json
-import re
 
 import numpy as np
 
 import charrnn
+from charrnn.abc.bars import bar_lines, ends_repeat, is_double, starts_repeat
 from charrnn.corpus import load_corpus
-from charrnn.sampling import softmax
-
-# Repeat and part-ending barlines, longest first so ':|]' is not read as ':|' then '|]'.
-BARLINE = re.compile(r"::|:\|\]?|\|:|\|\]|\|\|")
-
+from charrnn.nn.sampling import softmax
 
 def part_ends(abc):
-    """(position, barline, repeat_open) for each barline that ends a part in one tune's text."""
+    """(position, barline, repeat_open) for each barline that ends a part in one tune's text:
+    a repeat end (`:|`, `::`) or a double bar (`||`, `|]`), read with charrnn's bar-line lexer."""
     found, open_repeat = [], False
-    for m in BARLINE.finditer(abc):
-        mark = m.group()
-        if mark != "|:":
-            found.append((m.start(), mark, open_repeat))
+    for start, _, mark in bar_lines(abc):
+        if not (starts_repeat(mark) or ends_repeat(mark) or is_double(mark)):
+            continue  # a plain bar line
+        if ends_repeat(mark) or is_double(mark):
+            found.append((start, mark, open_repeat))
         # music21's reading: '::' closes one repeat and opens the next.
-        open_repeat = mark in ("|:", "::") or (open_repeat and mark in ("|]", "||"))
+        open_repeat = starts_repeat(mark) or (open_repeat and is_double(mark) and not ends_repeat(mark))
     return found
 
 
 def leaves_repeat_open(abc):
     """True when the tune's last repeat sign is an unclosed '|:' (or '::')."""
-    marks = [m.group() for m in BARLINE.finditer(abc) if m.group() in ("|:", "::") or m.group().startswith(":|")]
-    return bool(marks) and marks[-1] in ("|:", "::")
+    marks = [mark for _, _, mark in bar_lines(abc) if starts_repeat(mark) or ends_repeat(mark)]
+    return bool(marks) and starts_repeat(marks[-1])
 
 
 def colon_probabilities(model, tunes):

@@ -19,18 +19,16 @@ from pathlib import Path
 import keras
 
 import charrnn
-from charrnn.config import resolve_precision
-from charrnn.data import make_dataset
-from charrnn.model import build_model
-from charrnn.training import DEFAULT_BATCH_SIZE, DEFAULT_LEARNING_RATE, DEFAULT_SEQ_LEN, bits_per_char
+from charrnn.nn.config import resolve_precision
+from charrnn.nn.data import make_dataset
+from charrnn.nn.model import build_model, compile_model
+from charrnn.training import TRAIN_DEFAULTS
 
 
 def charrnn_chars_per_s(ids, vocab_size, batch_size, seq_len, batches, warmup=5, precision="auto"):
     """Train the default model with the same compile() as `charrnn train`; time batches after warm-up."""
     model = build_model(charrnn.ModelConfig(vocab_size), batch_size, seq_len, stateful=True, precision=precision)
-    model.compile(optimizer=keras.optimizers.Adam(DEFAULT_LEARNING_RATE, global_clipnorm=5.0),
-                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                  metrics=["accuracy", bits_per_char])
+    compile_model(model, optimizer=keras.optimizers.Adam(TRAIN_DEFAULTS.learning_rate, global_clipnorm=5.0))
 
     class Timer(keras.callbacks.Callback):
         def on_train_batch_begin(self, batch, logs=None):
@@ -54,11 +52,11 @@ def main():
     args = ap.parse_args()
     corpus = charrnn.load_corpus(args.data)
     ids = corpus.vocab.encode(corpus.train_text)
-    result = {"default_shape": f"{DEFAULT_BATCH_SIZE}x{DEFAULT_SEQ_LEN}",
+    result = {"default_shape": f"{TRAIN_DEFAULTS.batch_size}x{TRAIN_DEFAULTS.seq_len}",
               "default_precision": resolve_precision("auto")}
     result["charrnn_default_chars_per_s"] = round(charrnn_chars_per_s(
-        ids, len(corpus.vocab), DEFAULT_BATCH_SIZE, DEFAULT_SEQ_LEN, args.batches))
-    for b, t in ((DEFAULT_BATCH_SIZE, DEFAULT_SEQ_LEN), (16, 64)):
+        ids, len(corpus.vocab), TRAIN_DEFAULTS.batch_size, TRAIN_DEFAULTS.seq_len, args.batches))
+    for b, t in ((TRAIN_DEFAULTS.batch_size, TRAIN_DEFAULTS.seq_len), (16, 64)):
         result[f"charrnn_float32_{b}x{t}_chars_per_s"] = round(charrnn_chars_per_s(
             ids, len(corpus.vocab), b, t, args.batches, precision="float32"))
     seed = subprocess.run([sys.executable, f"{args.shared}/bench/seed_baseline.py",

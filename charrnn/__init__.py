@@ -8,19 +8,20 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ start-up chatter
 
-from .config import ModelConfig  # noqa: E402
 from .corpus import build_corpus, load_corpus  # noqa: E402
-from .data import read_batches  # noqa: E402
 from .errors import CharrnnError, UnknownCharactersError  # noqa: E402
+from .nn.config import ModelConfig  # noqa: E402
+from .nn.data import read_batches  # noqa: E402
+from .nn.sampling import SAMPLING  # noqa: E402
+from .nn.vocab import Vocabulary  # noqa: E402
 from .tune import Tune  # noqa: E402
-from .vocab import Vocabulary  # noqa: E402
 
 __all__ = ["ModelConfig", "build_corpus", "load_corpus", "read_batches", "CharrnnError",
            "UnknownCharactersError", "Tune", "Vocabulary", "build_model", "train", "load", "generate"]
 
 
 def build_model(*args, **kwargs):
-    from .model import build_model as _build  # Keras loads only when a model is needed
+    from .nn.model import build_model as _build  # Keras loads only when a model is needed
 
     return _build(*args, **kwargs)
 
@@ -38,8 +39,8 @@ def load(path=None):
     return _load(path)
 
 
-def generate(seed="X:", n=1, temperature=1.0, top_k=None, top_p=None, max_chars=2000,
-             random_seed=None, model=None):
+def generate(seed=SAMPLING.seed, n=1, temperature=SAMPLING.temperature, top_k=SAMPLING.top_k,
+             top_p=SAMPLING.top_p, max_chars=SAMPLING.max_chars, random_seed=None, model=None):
     """Sample n new tunes as Tune objects (see charrnn.generator.generate)."""
     from .generator import generate as _generate
 

@@ -14,14 +14,15 @@ import argparse
 import importlib
 import sys
 
-from .config import PRECISIONS
 from .errors import CharrnnError
+from .nn.config import PRECISIONS
+from .training import MODEL_DEFAULTS, TRAIN_DEFAULTS, train
 
 # Modules that add their own sub-command through register_cli(subparsers).
 SUBCOMMAND_MODULES = [
     "charrnn.generator",
     "charrnn.render",
-    "charrnn.evaluate",
+    "charrnn.evaluation.evaluate",
     "charrnn.survey",
     "charrnn.composer.server",
 ]
@@ -38,8 +39,6 @@ def _data_build(args):
 
 
 def _train(args):
-    from .training import train
-
     history = train(data=args.data, out=args.out, epochs=args.epochs, save_every=args.save_every,
                     batch_size=args.batch_size, seq_len=args.seq_len, learning_rate=args.learning_rate,
                     cell=args.cell, layers=args.layers, units=args.units, embedding=args.embedding,
@@ -51,8 +50,6 @@ def _train(args):
 
 
 def build_parser():
-    from . import training as train_module
-
     parser = argparse.ArgumentParser(prog="charrnn", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -68,21 +65,19 @@ def build_parser():
     tr = sub.add_parser("train", help="train (or resume) a model")
     tr.add_argument("--data", default="data/abc", help="corpus folder (default: data/abc)")
     tr.add_argument("--out", required=True, help="run folder for weights, config, log and plot")
-    tr.add_argument("--epochs", type=int, default=30)
-    tr.add_argument("--save-every", type=int, default=10, help="keep a checkpoint every K epochs")
-    tr.add_argument("--batch-size", type=int, default=train_module.DEFAULT_BATCH_SIZE,
-                    help="parallel lanes of text")
-    tr.add_argument("--seq-len", type=int, default=train_module.DEFAULT_SEQ_LEN,
-                    help="characters per lane per batch")
-    tr.add_argument("--learning-rate", type=float, default=train_module.DEFAULT_LEARNING_RATE)
-    tr.add_argument("--cell", choices=("lstm", "gru"), default="lstm")
-    tr.add_argument("--layers", type=int, default=3)
-    tr.add_argument("--units", type=int, default=256)
-    tr.add_argument("--embedding", type=int, default=512)
-    tr.add_argument("--dropout", type=float, default=0.2)
+    tr.add_argument("--epochs", type=int, default=TRAIN_DEFAULTS.epochs)
+    tr.add_argument("--save-every", type=int, default=TRAIN_DEFAULTS.save_every,
+                    help="keep a checkpoint every K epochs")
+    tr.add_argument("--batch-size", type=int, default=TRAIN_DEFAULTS.batch_size, help="parallel lanes of text")
+    tr.add_argument("--seq-len", type=int, default=TRAIN_DEFAULTS.seq_len, help="characters per lane per batch")
+    tr.add_argument("--learning-rate", type=float, default=TRAIN_DEFAULTS.learning_rate)
+    tr.add_argument("--cell", choices=("lstm", "gru"), default=MODEL_DEFAULTS["cell"])
+    for name in ("layers", "units", "embedding"):
+        tr.add_argument(f"--{name}", type=int, default=MODEL_DEFAULTS[name])
+    tr.add_argument("--dropout", type=float, default=MODEL_DEFAULTS["dropout"])
     tr.add_argument("--init-from", metavar="RUN_DIR",
                     help="start from this trained model's weights (fine-tune; same config)")
-    tr.add_argument("--precision", choices=PRECISIONS, default="auto",
+    tr.add_argument("--precision", choices=PRECISIONS, default=TRAIN_DEFAULTS.precision,
                     help="auto (default): mixed_bfloat16 on CPUs with AMX/AVX512-BF16, else float32")
     tr.set_defaults(func=_train)
 

@@ -9,24 +9,23 @@ The corpus folder holds `train.abc` and `valid.abc` (one blank line between tune
 the same rule `../shared/bench/ngram_bpc.py` uses, so baselines compare on one split.
 """
 import csv
-import os
 import re
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
+from .abc.header import FIELD, header_field
+from .abc.repeats import implicit_repeats
+from .abc.text import join_tunes, read_abc_text, split_tunes, strip_comment
 from .errors import CharrnnError
-from .files import write_text_atomic
-from .repeats import implicit_repeats
-from .tune import header_field
-from .vocab import Vocabulary
+from .files import replacing, write_text_atomic
+from .nn.vocab import Vocabulary
 
 DEFAULT_COLLECTIONS = ("oneills1850", "ryansMammoth", "airdsAirs")
 VALID_EVERY = 10
 # Header fields that shape the music; the rest (Z: transcriber, N: notes, B: book, S:, I:, ...)
 # is bibliography, kept in provenance.csv rather than spent on model capacity.
 MUSICAL_HEADERS = set("XTRMLQPK")
-_FIELD = re.compile(r"^([A-Za-z]):")
 
 
 @dataclass(frozen=True)
@@ -40,49 +39,6 @@ class AbcTune:
     title: str
 
 
-def read_abc_text(path):
-    """Read an ABC file as text: UTF-8, else Latin-1 (old tune books); newlines made '\\n'."""
-    path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as e:
-        raise CharrnnError(f"{path}: cannot read file ({e.strerror or e})") from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = raw.decode("latin-1")  # every byte is a Latin-1 character, so this cannot fail
-    return text.replace("\r\n", "\n").replace("\r", "\n")
-
-
-def _strip_comment(line):
-    """Drop a '%' comment (but not an escaped '\\%'); '%%' directives go too."""
-    m = re.search(r"(?<!\\)%", line)
-    return (line[: m.start()] if m else line).rstrip()
-
-
-def split_tunes(text):
-    """Cut ABC text into tunes: each starts at an 'X:' line, ends at a blank line or the next 'X:'.
-
-    Free text between tunes and the file header before the first 'X:' are dropped.
-    Returns the raw tune texts (lines joined with '\\n', comments kept).
-    """
-    tunes, current = [], None
-    for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
-        if line.startswith("X:"):
-            if current:
-                tunes.append("\n".join(current))
-            current = [line]
-        elif current is not None:
-            if line.strip() == "":
-                tunes.append("\n".join(current))
-                current = None
-            else:
-                current.append(line)
-    if current:
-        tunes.append("\n".join(current))
-    return tunes
-
-
 def normalise_tune(raw):
     """Clean one tune: comments and non-musical header fields removed, X: made 'X:1', whitespace tidied,
     and repeat starts that the notation implies left out.
@@ -92,10 +48,10 @@ def normalise_tune(raw):
     """
     header, body, in_body = [], [], False
     for line in raw.split("\n"):
-        line = _strip_comment(line).replace("\t", " ")
+        line = strip_comment(line).replace("\t", " ")
         if not line.strip():
             continue
-        field = _FIELD.match(line)
+        field = FIELD.match(line)
         if not in_body:
             if not field:
                 continue  # stray text inside the header
@@ -113,7 +69,7 @@ def normalise_tune(raw):
             body.append(line)
     if not in_body or not body or not header[0].startswith("X:"):
         return None
-    # Implied repeat starts left out (charrnn.repeats): a part then ends right with :| or |]
+    # Implied repeat starts left out (charrnn.abc.repeats): a part then ends right with :| or |]
     # alike, where a written |: would leave the model one bit to remember for a whole part.
     tune = implicit_repeats("\n".join(header + body) + "\n")
     return "\n".join(line for line in tune.split("\n") if line.strip()) + "\n"
@@ -132,7 +88,7 @@ def read_tunes(path, collection=""):
         text = normalise_tune(raw)
         if text:
             tunes.append(AbcTune(text, collection or path.parent.name, path.name,
-                                 _strip_comment(header_field(raw, "X")), header_field(text, "T")))
+                                 strip_comment(header_field(raw, "X")), header_field(text, "T")))
     return tunes
 
 
@@ -182,11 +138,6 @@ def split_train_valid(tunes):
     return train, valid
 
 
-def join_tunes(texts):
-    """Tunes as one ABC text, one blank line between them."""
-    return "\n".join(texts)
-
-
 def build_corpus(sources=DEFAULT_COLLECTIONS, out="data/abc"):
     """Write train.abc, valid.abc, provenance.csv and char_to_idx.json into `out`.
 
@@ -200,14 +151,12 @@ def build_corpus(sources=DEFAULT_COLLECTIONS, out="data/abc"):
     valid_text = join_tunes(t.text for t in valid)
     write_text_atomic(out / "train.abc", train_text)
     write_text_atomic(out / "valid.abc", valid_text)
-    tmp = out / "provenance.csv.tmp"
-    with open(tmp, "w", newline="", encoding="utf-8") as f:
+    with replacing(out / "provenance.csv") as tmp, open(tmp, "w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
         writer.writerow(["split", "collection", "source_file", "x", "title"])
         for i, t in enumerate(tunes):
             split = "valid" if i % VALID_EVERY == 0 else "train"
             writer.writerow([split, t.collection, t.source, t.x, t.title])
-    os.replace(tmp, out / "provenance.csv")
     vocab = Vocabulary.from_text(train_text + valid_text)
     vocab.save(out / "char_to_idx.json")
     return {"tunes": len(tunes), "train_tunes": len(train), "valid_tunes": len(valid),

@@ -14,12 +14,13 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import ModelConfig
+from . import steering
 from .errors import CharrnnError
-from .files import write_text_atomic
-from .sampling import StepNet, check_sampling_args, sample_tunes
-from .tune import MIN_BARS, Tune
-from .vocab import Vocabulary
+from .files import replacing, write_text_atomic
+from .nn.config import ModelConfig
+from .nn.sampling import SAMPLING, StepNet, check_sampling_args, sample_tunes
+from .nn.vocab import Vocabulary
+from .tune import Tune, is_valid_tune
 
 WEIGHT_FILES = ("best.weights.h5", "last.weights.h5")
 
@@ -55,7 +56,7 @@ class CharModel:
                                          for layer in self.keras_model.layers if layer.weights})
 
     def _load_keras(self, batch_size, seq_len, stateful):
-        from .model import build_model
+        from .nn.model import build_model  # Keras loads only when a model does
 
         model = build_model(self.config, batch_size=batch_size, seq_len=seq_len, stateful=stateful)
         try:
@@ -83,16 +84,15 @@ class CharModel:
         out.mkdir(parents=True, exist_ok=True)
         self.config.save(out / "config.json")
         self.vocab.save(out / "char_to_idx.json")
-        tmp = out / "best.tmp.weights.h5"
-        self.keras_model.save_weights(tmp)
-        os.replace(tmp, out / "best.weights.h5")
+        with replacing(out / "best.weights.h5") as tmp:
+            self.keras_model.save_weights(tmp)
         for name in ("log.csv", "history.png", "train_args.json", "best.json"):
             if (self.folder / name).is_file() and (self.folder / name).resolve() != (out / name).resolve():
                 shutil.copyfile(self.folder / name, out / name)
         return out
 
-    def generate(self, seed="X:", n=1, temperature=1.0, top_k=None, top_p=None, max_chars=2000,
-                 random_seed=None):
+    def generate(self, seed=SAMPLING.seed, n=1, temperature=SAMPLING.temperature, top_k=SAMPLING.top_k,
+                 top_p=SAMPLING.top_p, max_chars=SAMPLING.max_chars, random_seed=None):
         """Sample n tunes that start with `seed`; returns a list of Tune."""
         check_sampling_args(temperature, top_k, top_p)
         if n < 1 or max_chars < 1:
@@ -106,30 +106,21 @@ class CharModel:
 
     def continue_tune(self, abc="", n=1, **options):
         """Keep `abc` and write on (see charrnn.steering.continue_tune); returns a list of Tune."""
-        from .steering import continue_tune
-
-        return continue_tune(self, abc, n=n, **options)
+        return steering.continue_tune(self, abc, n=n, **options)
 
     def vary(self, abc, bars, n=1, **options):
         """New versions of the chosen bars, best first (see charrnn.steering.vary)."""
-        from .steering import vary
-
-        return vary(self, abc, bars, n=n, **options)
+        return steering.vary(self, abc, bars, n=n, **options)
 
     def fill(self, abc, n=1, **options):
         """The tune with its `*` bars filled in (see charrnn.steering.fill)."""
-        from .steering import fill
-
-        return fill(self, abc, n=n, **options)
+        return steering.fill(self, abc, n=n, **options)
 
     def evaluate_bpc(self, text, batch_size=16, seq_len=128):
         """Loss (nats), accuracy and bits per character of `text`, read in stateful lanes as in
         training (validation metrics of `charrnn train` use the same measure)."""
-        import keras
-
-        from .data import make_dataset
-        from .model import reset_states
-        from .training import bits_per_char
+        from .nn.data import make_dataset
+        from .nn.model import compile_model, reset_states
 
         ids = self.vocab.encode(text, where="evaluation text")
         if len(ids) < 2:
@@ -138,8 +129,7 @@ class CharModel:
         seq_len = min(seq_len, len(ids) - 1)
         batch_size = max(1, min(batch_size, (len(ids) - 1) // seq_len))
         model = self._load_keras(batch_size=batch_size, seq_len=seq_len, stateful=True)
-        model.compile(loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                      metrics=["accuracy", bits_per_char])
+        compile_model(model)
         reset_states(model)
         result = model.evaluate(make_dataset(ids, batch_size, seq_len), verbose=0, return_dict=True)
         return {"loss": result["loss"], "accuracy": result["accuracy"],
@@ -151,8 +141,8 @@ def load(path=None):
     return CharModel(default_weights_dir() if path is None else path)
 
 
-def generate(seed="X:", n=1, temperature=1.0, top_k=None, top_p=None, max_chars=2000,
-             random_seed=None, model=None):
+def generate(seed=SAMPLING.seed, n=1, temperature=SAMPLING.temperature, top_k=SAMPLING.top_k,
+             top_p=SAMPLING.top_p, max_chars=SAMPLING.max_chars, random_seed=None, model=None):
     """Sample n new tunes; `model` is a run folder, a loaded CharModel, or None (pretrained)."""
     if not isinstance(model, CharModel):
         model = load(model)
@@ -189,7 +179,7 @@ def write_tunes(tunes, out):
             except Exception as e:  # music21 can parse a tune yet fail to write its MIDI
                 print(f"note: {stem.name}: no MIDI ({e})", file=sys.stderr)
         # Tune.is_valid's test, from the MIDI just written rather than a second conversion.
-        valid = midi is not None and tune.bars >= MIN_BARS
+        valid = is_valid_tune(tune.parses, tune.bars, midi is not None)
         rows.append({"file": stem.name, "title": tune.title or "(untitled)", "meter": tune.meter,
                      "key": tune.key, "bars": tune.bars, "valid": valid, "midi": midi is not None})
     # A tune book numbers its tunes 1..n, so `abc2midi tunebook.abc 3` or abcm2ps -e 3 finds tune 3.
@@ -232,11 +222,11 @@ def register_cli(subparsers):
 
     p = subparsers.add_parser("generate", help="write new tunes with a trained model")
     p.add_argument("-n", type=int, default=1, help="number of tunes")
-    p.add_argument("--seed", default="X:", help=r"text that starts every tune; '\n' for newlines")
-    p.add_argument("--temperature", type=float, default=1.0)
-    p.add_argument("--top-k", type=int, default=None)
-    p.add_argument("--top-p", type=float, default=None)
-    p.add_argument("--max-chars", type=int, default=2000)
+    p.add_argument("--seed", default=SAMPLING.seed, help=r"text that starts every tune; '\n' for newlines")
+    p.add_argument("--temperature", type=float, default=SAMPLING.temperature)
+    p.add_argument("--top-k", type=int, default=SAMPLING.top_k)
+    p.add_argument("--top-p", type=float, default=SAMPLING.top_p)
+    p.add_argument("--max-chars", type=int, default=SAMPLING.max_chars)
     p.add_argument("--random-seed", type=int, default=None)
     p.add_argument("--model", default=None, help="run folder (default: the pretrained weights/)")
     p.add_argument("--out", default="samples", help="output folder (default: samples/)")

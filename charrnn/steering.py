@@ -18,9 +18,10 @@ import weakref
 
 import numpy as np
 
+from .abc.bars import bar_spans
+from .abc.header import set_field, split_header
 from .errors import CharrnnError
-from .repeats import _BAR, _MASK, _split
-from .sampling import _sample_lanes, check_sampling_args, next_char_probs, sample_tunes
+from .nn.sampling import _feed, _sample_lanes, check_sampling_args, next_char_probs, sample_tunes
 from .tune import Tune
 
 FIELD_ORDER = ("T", "R", "M", "L", "K")  # the corpus' header order, after X:
@@ -34,7 +35,6 @@ _CHECKS = {
 }
 BAR_CHARS = 48  # most characters one sampled bar may take before the candidate is dropped
 SCORE_CHARS = 400  # most characters of the following text that rank a candidate
-_AROUND = re.compile(r"^[A-Za-z]:.*$|%.*$", re.M)
 _warm = weakref.WeakKeyDictionary()  # StepNet -> state after one throw-away tune (see sample_tunes)
 _warm_lock = threading.Lock()
 
@@ -60,19 +60,14 @@ def with_header(abc, sample_title=None, **fields):
         raise CharrnnError(f"unknown header control(s) {sorted(unknown)}; use {', '.join(HEADER_ARGS)}")
     given = {HEADER_ARGS[k]: _check_field(HEADER_ARGS[k], v) for k, v in fields.items() if v is not None}
     abc = abc or ""
-    header, body = _split(abc)
-    if not header and re.match(r"[A-Za-z]:", abc):  # a header still being written: all of it
-        header, body = abc, ""
+    header, body = split_header(abc)  # a header still being written has no K: line yet
     if header:
-        for f, value in given.items():
-            line = f"{f}:{value}"
-            if re.search(rf"^{f}:.*$", header, flags=re.M):
-                header = re.sub(rf"^{f}:.*$", lambda _: line, header, count=1, flags=re.M)
-            elif re.search(r"^K:", header, flags=re.M) and f != "K":
-                header = re.sub(r"^K:", lambda _: line + "\nK:", header, count=1, flags=re.M)
-            else:
-                header = header + ("" if header.endswith("\n") else "\n") + line + "\n"
-        return header + body
+        for f in FIELD_ORDER:
+            if f in given:
+                abc = set_field(abc, f, given[f])
+        if given and not body and not abc.endswith("\n"):
+            abc += "\n"  # the model goes on with a new field line
+        return abc
     if body.strip() and "K" not in given:
         raise CharrnnError("opening bars need a key: pass key= (K:) or write the header first")
     if not given and not body.strip():
@@ -86,22 +81,6 @@ def with_header(abc, sample_title=None, **fields):
 
 
 # ---------------------------------------------------------------------------------------- bars
-
-def bar_spans(abc):
-    """(start, end) in `abc` of each bar's music, bar lines and surrounding spaces left out."""
-    header, body = _split(abc)
-    masked = _MASK.sub(lambda m: " " * len(m.group()), body).replace("\\\n", "  ")  # `\` continues a line
-    # Spaces, comments and field lines around a bar are not part of it; chords and decorations are.
-    edges = _AROUND.sub(lambda m: " " * len(m.group()), body).replace("\\\n", "  ")
-    cuts = [0] + [x for m in _BAR.finditer(masked) for x in (m.start(), m.end())] + [len(body)]
-    spans = []
-    for start, end in zip(cuts[::2], cuts[1::2]):
-        if masked[start:end].strip():
-            core = edges[start:end]
-            lead, trail = len(core) - len(core.lstrip()), len(core) - len(core.rstrip())
-            spans.append((len(header) + start + lead, len(header) + end - trail))
-    return spans
-
 
 def _runs(numbers):
     """[5, 6, 9] -> [[5, 6], [9]]"""
@@ -128,13 +107,6 @@ def _warm_state(net, vocab, lanes):
                     net.step(np.array([vocab.char_to_idx[ch]]), state)
             _warm[net] = state
     return [[np.repeat(s, lanes, axis=0) for s in layer] for layer in _warm[net]]
-
-
-def _feed(net, state, ids):
-    logits = None
-    for i in ids:
-        logits = net.step(np.full(len(state[0][0]), i), state)
-    return logits
 
 
 class _BarCounter:
@@ -217,7 +189,7 @@ def _log_likelihood(net, state, logits, ids):
 def _sample_title(model, rng, temperature, top_k, top_p):
     net, vocab = model.net, model.vocab
     state = _warm_state(net, vocab, 1)
-    logits = _feed(net, state, vocab.encode("X:1\nT:"))
+    logits = _feed(net, state, "X:1\nT:", vocab, 1)
     texts, ok, _, _ = _sample_until(net, vocab, state, logits, lambda lane, ch, text: ch == "\n", rng,
                                     temperature, top_k, top_p, limit=60)
     title = texts[0].strip().replace("%", "")
@@ -236,13 +208,14 @@ def continue_tune(model, abc="", n=1, temperature=1.0, top_k=None, top_p=None, r
     rng = np.random.default_rng(random_seed)
     prefix = with_header(abc, lambda: _sample_title(model, rng, temperature, top_k, top_p), **header)
     prefix = re.sub(r"\n\s*\n[\s\n]*$", "\n", prefix)  # a blank line would end the tune
-    prefix_ids = model.vocab.encode(prefix, where="tune")
+    model.vocab.encode(prefix, where="tune")  # unknown characters named before any sampling
     # Every lane starts from the model's cached warm state (one throw-away tune, as sample_tunes
     # writes per lane), then reads the prefix and samples to the tune's end.
     state = _warm_state(model.net, model.vocab, n)
-    logits = _feed(model.net, state, prefix_ids)
-    out, length, _ = _sample_lanes(model.net, state, logits, prefix, len(prefix) + max_new_chars, rng=rng,
-                                   vocab=model.vocab, temperature=temperature, top_k=top_k, top_p=top_p)
+    logits = _feed(model.net, state, prefix, model.vocab, n, where="tune")
+    out, length, _ = _sample_lanes(net=model.net, state=state, logits=logits, prime=prefix,
+                                   max_chars=len(prefix) + max_new_chars, rng=rng, vocab=model.vocab,
+                                   temperature=temperature, top_k=top_k, top_p=top_p)
     return [Tune((prefix + model.vocab.decode(out[i, :length[i]])).rstrip("\n") + "\n") for i in range(n)]
 
 
@@ -264,10 +237,9 @@ def _resample_bars(model, abc, numbers, n, candidates, rng, sampling, stop_at_wi
         base = texts[0]  # each run is sampled after the best version of the runs before it
         later = [spans[w - 1][0] + shifts[0] for w in wild if w > run[-1]]
         following = base[end:later[0] if later else len(base)][:SCORE_CHARS]
-        prefix_ids = vocab.encode(base[:start], where="tune")
         follow_ids = vocab.encode(following, where="tune") if following else []
         state = _warm_state(net, vocab, candidates)
-        logits = _feed(net, state, prefix_ids)
+        logits = _feed(net, state, base[:start], vocab, candidates, where="tune")
         counters = [_BarCounter(len(run)) for _ in range(candidates)]
 
         def stop(lane, ch, text):

@@ -1,17 +1,25 @@
-"""A generated (or read) tune: its ABC text, header fields, and music21 / MIDI / audio / score views."""
-import re
+"""A tune: its ABC text and music21's one parse of it, cached. The only definition of what
+`parses` and `is_valid` mean; MIDI, audio and sheet music are written from the cached parse.
+
+    tune = Tune(abc)
+    tune.title, tune.meter, tune.key, tune.bars, tune.parses, tune.is_valid
+    tune.to_midi("tune.mid"); tune.to_wav("tune.wav", seconds=20); tune.to_score("tune.svg")
+"""
 from dataclasses import dataclass
 from functools import cached_property
 
-from .repeats import explicit_repeats
+from .abc.header import header_field
+from .errors import CharrnnError
+from .music import audio, engrave, perform
+from .music.score import has_notes, read_score, title_of
 
 MIN_BARS = 8  # a tune needs this many bars (music21 measures) to count as a tune
 
 
-def header_field(abc, key):
-    """The first `key:` header value of an ABC tune ('' when absent)."""
-    m = re.search(rf"^{key}:(.*)$", abc, flags=re.M)
-    return m.group(1).strip() if m else ""
+def is_valid_tune(parses, bars, midi_ok, min_bars=MIN_BARS):
+    """The validity test of bench/quality.py, `charrnn evaluate` and `--valid-only`: music21
+    parses it into a part with notes, at least `min_bars` bars, and it converts to MIDI."""
+    return bool(parses and bars >= min_bars and midi_ok)
 
 
 @dataclass(frozen=True)
@@ -31,63 +39,63 @@ class Tune:
         return header_field(self.abc, "K")
 
     @cached_property
-    def _score(self):
-        """music21's parse of the text, or None when music21 cannot read it as one tune."""
-        import music21
-
+    def _parsed(self):
+        """(music21's Score, None), or (None, the CharrnnError saying why it cannot read the text)."""
         try:
-            score = music21.converter.parse(explicit_repeats(self.abc), format="abc")  # as render.parse
-        except Exception:  # music21 raises many types on malformed ABC; any of them means "cannot read"
-            return None
-        # Text with a second X: line reads as an Opus of several tunes: not one tune.
-        return score if isinstance(score, music21.stream.Score) else None
+            return read_score(self.abc), None
+        except CharrnnError as e:
+            return None, e
 
     def to_stream(self):
-        """The tune as a music21 Score; a CharrnnError when music21 cannot parse it."""
-        from .errors import CharrnnError
+        """The tune as a music21 Score (parsed once, cached; do not change it); a CharrnnError
+        when music21 cannot read it as one tune."""
+        score, error = self._parsed
+        if score is None:
+            raise error
+        return score
 
-        if self._score is None:
-            raise CharrnnError(f"music21 cannot parse the tune {self.title!r}")
-        return self._score
+    def playable_stream(self):
+        """to_stream, and a CharrnnError when the tune has no notes."""
+        score = self.to_stream()
+        if not has_notes(score):
+            raise CharrnnError(f"music21 finds no notes in {title_of(self.abc)!r}")
+        return score
 
     @property
     def bars(self):
         """Number of measures music21 finds in the first part (0 when it cannot parse)."""
-        if self._score is None or not self._score.parts:
+        score = self._parsed[0]
+        if score is None or not score.parts:
             return 0
-        return len(self._score.parts[0].getElementsByClass("Measure"))
+        return len(score.parts[0].getElementsByClass("Measure"))
 
     @property
     def parses(self):
         """music21 parses it into a part with notes."""
-        score = self._score
-        return bool(score is not None and score.parts and score.parts[0].flatten().notes)
+        score = self._parsed[0]
+        return score is not None and has_notes(score)
+
+    def converts_to_midi(self, workdir=None):
+        """It parses and music21 writes it as MIDI, as to_midi does (into `workdir`, else a temp folder)."""
+        return self.parses and perform.converts_to_midi(self._parsed[0], workdir)
 
     @cached_property
     def is_valid(self):
-        """The validity test of bench/quality.py and `charrnn evaluate`: music21 parses it into a
-        part with at least MIN_BARS bars, and it converts to MIDI (repeats played out)."""
-        from .metrics import converts_to_midi
-
-        return self.parses and self.bars >= MIN_BARS and converts_to_midi(self.abc)
+        """is_valid_tune: parses into at least MIN_BARS bars and converts to MIDI (repeats played out)."""
+        could_pass = self.parses and self.bars >= MIN_BARS  # convert only a tune that could pass
+        return is_valid_tune(self.parses, self.bars, could_pass and self.converts_to_midi())
 
     def to_midi(self, path, program=None, tempo=None):
         """Write a MIDI file (music21 writes it); returns the path."""
-        from . import render
-
-        return render.write_midi(self.abc, path, program=program, tempo=tempo)
+        return perform.write_midi(self.playable_stream(), path, program=program, tempo=tempo, title=self.title)
 
     def to_wav(self, path, **options):
-        """Render audio through FluidSynth (see charrnn.render.write_wav); returns the path."""
-        from . import render
+        """Render audio through FluidSynth (see charrnn.music.audio.write_wav); returns the path."""
+        return audio.write_wav(self.playable_stream(), path, title=self.title, **options)
 
-        return render.write_wav(self.abc, path, **options)
-
-    def to_score(self, path, **options):
-        """Engrave sheet music (SVG, PNG or PDF by the path's suffix); returns the path."""
-        from . import render
-
-        return render.write_score(self.abc, path, **options)
+    def to_score(self, path, fmt=None):
+        """Engrave sheet music (SVG, PNG, PDF or MusicXML by the path's suffix); returns the path."""
+        return engrave.write_score(self.abc, path, fmt, parsed=self.playable_stream)
 
     def __str__(self):
         return self.abc

@@ -4,7 +4,8 @@ import csv
 import pytest
 
 import charrnn
-from charrnn.corpus import collect_tunes, normalise_tune, read_abc_text, split_tunes
+from charrnn.abc.text import read_abc_text, split_tunes
+from charrnn.corpus import collect_tunes, normalise_tune
 from charrnn.errors import CharrnnError, UnknownCharactersError
 
 JIG = "X:1\nT:The Jig\nM:6/8\nL:1/8\nK:D\nA|dfa agf|e2d cBA|]\n"

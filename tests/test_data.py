@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from charrnn.data import make_dataset, read_batches
+from charrnn.nn.data import make_dataset, read_batches
 
 
 def test_lanes_continue_across_batches():

@@ -8,7 +8,7 @@ import pytest
 import charrnn
 from charrnn import cli
 from charrnn.errors import CharrnnError
-from charrnn.evaluate import evaluate, parse_temperatures
+from charrnn.evaluation.evaluate import evaluate, parse_temperatures
 
 JUNK = "X:1\nT:junk\nM:4/4\nL:1/8\nK:G\n(((]][[ 9/8/7 !!\n"
 

@@ -1,11 +1,11 @@
-"""charrnn.lstm.LSTM: the same function, gradients and weights as keras.layers.LSTM; `auto` precision."""
+"""charrnn.nn.lstm.LSTM: the same function, gradients and weights as keras.layers.LSTM; `auto` precision."""
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from charrnn.config import resolve_precision
-from charrnn.lstm import LSTM
+from charrnn.nn.config import resolve_precision
+from charrnn.nn.lstm import LSTM
 
 
 def outputs_and_gradients(layer, x, weights):
@@ -79,3 +79,31 @@ def test_auto_precision_follows_the_cpus_bfloat16_units(tmp_path, flags, expecte
     assert resolve_precision("auto", cpuinfo=cpuinfo, has_gpu=True) == "float32"  # cuDNN's LSTM
     assert resolve_precision("auto", cpuinfo=tmp_path / "missing", has_gpu=False) == "float32"
     assert resolve_precision("float32", cpuinfo=cpuinfo, has_gpu=False) == "float32"
+
+
+def test_training_takes_the_fast_path(monkeypatch):
+    """Fails when a tiny fit does not run charrnn.nn.lstm's own loop: when Keras stops calling the
+    private `inner_loop` hook the layer overrides, or the layer stops choosing the fast path.
+    (The tests above would still pass then: Keras' loop computes the same numbers, only slower.)"""
+    if tf.config.list_logical_devices("GPU"):
+        pytest.skip("on a GPU the layer leaves training to Keras' cuDNN LSTM")
+    from charrnn.nn import lstm as lstm_module
+    from charrnn.nn.config import ModelConfig
+    from charrnn.nn.model import build_model, compile_model
+
+    calls = []
+    fast = lstm_module._lstm
+
+    def counted(*args):
+        calls.append(args[0].shape)
+        return fast(*args)
+
+    monkeypatch.setattr(lstm_module, "_lstm", counted)
+    model = build_model(ModelConfig(vocab_size=5, layers=2, units=4, embedding=3), batch_size=2, seq_len=6,
+                        stateful=True)
+    compile_model(model, optimizer="adam")
+    calls.clear()  # building the model may trace the layer; what counts is the training step
+    ids = np.zeros((4, 6), dtype="int32")
+    model.fit(ids, ids, batch_size=2, epochs=1, shuffle=False, verbose=0)
+    assert len(calls) >= 2, "training ran Keras' own LSTM loop, not charrnn.nn.lstm's fast path"
+    assert all(shape[1] == 6 for shape in calls)  # whole sequences of seq_len steps

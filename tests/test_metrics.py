@@ -1,4 +1,5 @@
-"""Known-answer tests for charrnn.metrics and charrnn.baselines."""
+"""Known-answer tests for what `charrnn evaluate` measures: charrnn.abc (header, bars), abc2midi,
+charrnn.evaluation (measure, novelty, features, detectability, baselines)."""
 import importlib.util
 import math
 import random
@@ -9,7 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from charrnn import baselines, metrics
+from charrnn.abc import bars as abc_bars
+from charrnn.abc import header as abc_header
+from charrnn.evaluation import baselines, detectability, features, measure, novelty
+from charrnn.music import abc2midi
 
 # An 8-bar reel in G: two repeated parts, bars of 8 eighths (the last of each part 4 + a half), ending on G.
 GOOD = """X:1
@@ -32,13 +36,13 @@ JUNK = "X:1\nT:junk\nM:4/4\nL:1/8\nK:G\n(((]][[ 9/8/7 !!\n"
 
 
 def test_split_header_and_full_header():
-    header, body = metrics.split_header(GOOD)
+    header, body = abc_header.split_header(GOOD)
     assert header.splitlines()[-1] == "K:G" and body.startswith("|:GABc")
-    assert metrics.has_full_header(GOOD)
-    assert not metrics.has_full_header(SHORT_BAR)  # no T:
-    assert not metrics.has_full_header("T:x\nX:1\nM:4/4\nL:1/8\nK:G\nabc|\n")  # X: not first
+    assert abc_header.has_full_header(GOOD)
+    assert not abc_header.has_full_header(SHORT_BAR)  # no T:
+    assert not abc_header.has_full_header("T:x\nX:1\nM:4/4\nL:1/8\nK:G\nabc|\n")  # X: not first
     # No K: line: the body starts at the first line that is not a field.
-    assert metrics.split_header("X:1\nT:t\nabc|def|\n") == ("X:1\nT:t", "abc|def|\n")
+    assert abc_header.split_header("X:1\nT:t\nabc|def|\n") == ("X:1\nT:t", "abc|def|\n")
 
 
 @pytest.mark.parametrize("value, key, tonic", [
@@ -46,12 +50,12 @@ def test_split_header_and_full_header():
     ("Bb", "Bb", 10), ("F#m", "F#m", 6), ("Dmix", "Dmix", 2), ("Cmaj", "C", 0), ("none", None, None),
     ("HP", None, None), ("", None, None)])
 def test_normalise_key_and_tonic(value, key, tonic):
-    assert metrics.normalise_key(value) == key
-    assert metrics.tonic_pitch_class(value) == tonic
+    assert abc_header.normalise_key(value) == key
+    assert abc_header.tonic_pitch_class(value) == tonic
 
 
 def test_normalise_meter():
-    meters = [metrics.normalise_meter(m) for m in ("C", "C|", "6/8", " 3/4", "")]
+    meters = [abc_header.normalise_meter(m) for m in ("C", "C|", "6/8", " 3/4", "")]
     assert meters == ["4/4", "2/2", "6/8", "3/4", None]
 
 
@@ -60,28 +64,28 @@ def test_normalise_meter():
 
 
 def test_structure_two_repeated_parts():
-    s = metrics.structure_counts(GOOD)
+    s = abc_bars.structure_counts(GOOD)
     assert s == {"parts": 2, "repeat_starts": 2, "repeat_ends": 2, "first_endings": 0, "second_endings": 0}
 
 
 def test_structure_endings_stay_in_one_part():
     tune = "X:1\nT:t\nM:4/4\nL:1/8\nK:G\n|:GABc dBAG|FGAF DEFD|1 GABc dBAG:|2 FDEF G4||\n"
-    s = metrics.structure_counts(tune)
+    s = abc_bars.structure_counts(tune)
     assert s == {"parts": 1, "repeat_starts": 1, "repeat_ends": 1, "first_endings": 1, "second_endings": 1}
     bracketed = tune.replace("|1 ", "|[1 ").replace(":|2 ", ":|[2 ")
-    assert metrics.structure_counts(bracketed) == s
+    assert abc_bars.structure_counts(bracketed) == s
 
 
 def test_structure_pickup_is_no_part_and_plain_tune_is_one():
     pickup = "X:1\nT:t\nM:6/8\nL:1/8\nK:D\nA|:dfa afd|gfe dcB:|\n"
-    assert metrics.structure_counts(pickup)["parts"] == 1
+    assert abc_bars.structure_counts(pickup)["parts"] == 1
     plain = "X:1\nT:t\nM:6/8\nL:1/8\nK:D\ndfa afd|gfe dcB|dfa afd|gfe d3|\n"
-    assert metrics.structure_counts(plain) == {"parts": 1, "repeat_starts": 0, "repeat_ends": 0,
+    assert abc_bars.structure_counts(plain) == {"parts": 1, "repeat_starts": 0, "repeat_ends": 0,
                                                "first_endings": 0, "second_endings": 0}
     two = "X:1\nT:t\nM:6/8\nL:1/8\nK:D\ndfa afd|gfe dcB||\nfga bag|fed d3|]\n"
-    assert metrics.structure_counts(two)["parts"] == 2
+    assert abc_bars.structure_counts(two)["parts"] == 2
     # "::" closes one repeated part and opens the next.
-    assert metrics.structure_counts("X:1\nT:t\nK:D\n|:ab|cd::ef|ga:|\n") == {
+    assert abc_bars.structure_counts("X:1\nT:t\nK:D\n|:ab|cd::ef|ga:|\n") == {
         "parts": 2, "repeat_starts": 2, "repeat_ends": 2, "first_endings": 0, "second_endings": 0}
 
 
@@ -90,7 +94,7 @@ def test_structure_pickup_is_no_part_and_plain_tune_is_one():
 
 
 def test_analyse_good_tune():
-    r = metrics.analyse_tune(GOOD)
+    r = measure.analyse_tune(GOOD)
     assert r["parses"] and r["midi_ok"] and r["valid"] and r["complete"] and r["header_ok"]
     assert r["bars"] == 8
     assert r["inner_bars"] == 6 and r["inner_bars_ok"] == 6
@@ -102,7 +106,7 @@ def test_analyse_good_tune():
 
 
 def test_analyse_wrong_bar_length():
-    r = metrics.analyse_tune(SHORT_BAR)
+    r = measure.analyse_tune(SHORT_BAR)
     assert r["parses"]
     assert r["inner_bars"] == 6 and r["inner_bars_ok"] == 5  # the 7-eighth bar
     assert not r["header_ok"] and not r["complete"]  # no T:
@@ -110,25 +114,25 @@ def test_analyse_wrong_bar_length():
 
 
 def test_analyse_short_junk_and_not_tonic():
-    assert not metrics.analyse_tune(JUNK)["parses"]
-    assert not metrics.analyse_tune(JUNK)["valid"]
+    assert not measure.analyse_tune(JUNK)["parses"]
+    assert not measure.analyse_tune(JUNK)["valid"]
     short = "X:1\nT:t\nM:4/4\nL:1/8\nK:G\nGABc dBAG|FGAF DEFD|\n"
-    r = metrics.analyse_tune(short)
+    r = measure.analyse_tune(short)
     assert r["parses"] and r["bars"] == 2 and not r["valid"] and not r["complete"]
     assert r["ends_on_tonic"] is False  # ends on D in G
-    assert metrics.analyse_tune(short.replace("K:G", "K:D"))["ends_on_tonic"] is True
+    assert measure.analyse_tune(short.replace("K:G", "K:D"))["ends_on_tonic"] is True
 
 
 def test_time_limit_marks_the_tune(monkeypatch):
-    monkeypatch.setattr(metrics, "PARSE_TIMEOUT_S", 1e-4)  # music21 needs far longer than this
-    r = metrics.analyse_tune(GOOD)
+    monkeypatch.setattr(measure, "PARSE_TIMEOUT_S", 1e-4)  # music21 needs far longer than this
+    r = measure.analyse_tune(GOOD)
     assert r["timed_out"] and not r["valid"]
-    assert metrics.summarise([r])["timed_out"] == 1
+    assert measure.summarise([r])["timed_out"] == 1
 
 
 def test_chord_symbols_and_grace_notes_are_not_notes():
     tune = "X:1\nT:t\nM:2/4\nL:1/8\nK:D\n\"D\"{e}dc BA|\"G\"B2 d2|\n"
-    r = metrics.analyse_tune(tune)
+    r = measure.analyse_tune(tune)
     assert r["notes_per_bar"] == [4, 2]
     assert len(r["pitches"]) == 6
 
@@ -142,14 +146,14 @@ needs_abc2midi = pytest.mark.skipif(shutil.which("abc2midi") is None, reason="ab
 
 @needs_abc2midi
 def test_abc2midi_counts():
-    assert metrics.abc2midi_counts(GOOD) == {"errors": 0, "warnings": 0, "messages": {}}
-    wrong = metrics.abc2midi_counts(SHORT_BAR)
+    assert abc2midi.abc2midi_counts(GOOD) == {"errors": 0, "warnings": 0, "messages": {}}
+    wrong = abc2midi.abc2midi_counts(SHORT_BAR)
     # The short bar sits in a repeated part: abc2midi warns on each of the two passes.
     assert wrong["errors"] == 0 and wrong["warnings"] == 2
     assert wrong["messages"] == {
         "Warning: Track # Bar # has #/# time units while the time signature has #": 1,
         "Warning: Track # Bar # has #/# time units while the time signature has # in repeat": 1}
-    bad = metrics.abc2midi_counts(GOOD.replace("|FGAF DEFD|", "|FGAF ]]DEFD|", 1))
+    bad = abc2midi.abc2midi_counts(GOOD.replace("|FGAF DEFD|", "|FGAF ]]DEFD|", 1))
     assert bad["errors"] == 2 and bad["messages"] == {"Error: Chord already finished": 2}
 
 
@@ -161,7 +165,7 @@ def test_suffix_array_matches_sorting():
     rng = random.Random(0)
     for _ in range(100):
         text = "".join(rng.choice("ab\x00é|") for _ in range(rng.randint(0, 40)))
-        assert metrics.suffix_array(text).tolist() == sorted(range(len(text)), key=lambda i: text[i:])
+        assert novelty.suffix_array(text).tolist() == sorted(range(len(text)), key=lambda i: text[i:])
 
 
 def _tune(title, body):
@@ -169,7 +173,7 @@ def _tune(title, body):
 
 
 def test_longest_run_known_answer():
-    index = metrics.TrainingIndex([_tune("One", "abcdefgh|"), _tune("Two", "zzzzcdeQ|")])
+    index = novelty.TrainingIndex([_tune("One", "abcdefgh|"), _tune("Two", "zzzzcdeQ|")])
     run, source, text = index.longest_run(_tune("New", "xxcdefyy|"))
     assert (run, source, text) == (4, 0, "cdef")
     # A run may not span two training tunes: "h|\n" ends One and "zzzz" opens Two, but the
@@ -180,22 +184,22 @@ def test_longest_run_known_answer():
 
 
 def test_copied_tune_is_a_near_copy():
-    index = metrics.TrainingIndex([GOOD, _tune("Other", "ABcd efge|")])
-    found = metrics.novelty(GOOD.replace("X:1", "X:99"), index)
-    body = metrics.tune_body(GOOD)
+    index = novelty.TrainingIndex([GOOD, _tune("Other", "ABcd efge|")])
+    found = novelty.novelty(GOOD.replace("X:1", "X:99"), index)
+    body = abc_header.tune_body(GOOD)
     assert found["longest_run"] == len(body) and found["longest_run_source"] == "Good Reel"
     assert found["longest_run_share"] == 1.0 and found["bar_share"] == 1.0 and found["near_copy"]
-    fresh = metrics.novelty(_tune("Fresh", "|:e2e2 fgaf|g2g2 abag|e2e2 fgaf|g2f2 e4:|"), index)
+    fresh = novelty.novelty(_tune("Fresh", "|:e2e2 fgaf|g2g2 abag|e2e2 fgaf|g2f2 e4:|"), index)
     assert not fresh["near_copy"] and fresh["bar_share"] == 0.0
 
 
 def test_bar_share_counts_note_sequences():
-    index = metrics.TrainingIndex([_tune("Train", '|"G"GABc !trill!dBAG|(FG)AF DEFD|')])
+    index = novelty.TrainingIndex([_tune("Train", '|"G"GABc !trill!dBAG|(FG)AF DEFD|')])
     # Two of four bars are training bars once chord symbols, decorations and slurs are ignored;
     # the one-note pickup is not counted.
     share, bars = index.bar_share(_tune("Test", "D|GABc dBAG|FGAF DEFD|ABcd efga|gfed cBAG|"))
     assert (share, bars) == (0.5, 4)
-    assert metrics.bar_note_sequences(_tune("t", "[CEG]2 c/d/ e>f|(3ABc d2|")) == ["CEGc/d/e>f", "(3ABcd2"]
+    assert abc_bars.bar_note_sequences(_tune("t", "[CEG]2 c/d/ e>f|(3ABc d2|")) == ["CEGc/d/e>f", "(3ABcd2"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -203,8 +207,8 @@ def test_bar_share_counts_note_sequences():
 
 
 def test_summarise_rates():
-    records = [metrics.analyse_tune(t) for t in (GOOD, SHORT_BAR, JUNK)]
-    s = metrics.summarise(records)
+    records = [measure.analyse_tune(t) for t in (GOOD, SHORT_BAR, JUNK)]
+    s = measure.summarise(records)
     assert s["tunes"] == 3
     assert s["parse_rate"] == pytest.approx(2 / 3) and s["valid_rate"] == pytest.approx(2 / 3)
     assert s["complete_rate"] == pytest.approx(1 / 3)
@@ -213,15 +217,15 @@ def test_summarise_rates():
 
 
 def test_compare_counts_known_answers():
-    same = metrics.compare_counts(Counter(a=1, b=3), Counter(a=10, b=30))
+    same = features.compare_counts(Counter(a=1, b=3), Counter(a=10, b=30))
     assert same == {"overlap": pytest.approx(1.0), "kl": pytest.approx(0.0, abs=1e-12)}
-    disjoint = metrics.compare_counts(Counter(a=5), Counter(b=5))
+    disjoint = features.compare_counts(Counter(a=5), Counter(b=5))
     assert disjoint["overlap"] == 0.0 and disjoint["kl"] > 5
-    half = metrics.compare_counts(Counter(a=1, b=1), Counter(a=2))
+    half = features.compare_counts(Counter(a=1, b=1), Counter(a=2))
     assert half["overlap"] == pytest.approx(0.5)
     # Without smoothing KL(p||q) would be infinite here; with it, it is large but finite.
     assert 2 < half["kl"] < 10
-    assert metrics.compare_counts(Counter(), Counter(a=1)) is None
+    assert features.compare_counts(Counter(), Counter(a=1)) is None
 
 
 def _record(pitches, lengths=None, per_bar=(4, 4)):
@@ -230,7 +234,7 @@ def _record(pitches, lengths=None, per_bar=(4, 4)):
 
 
 def test_feature_counts_known_tune():
-    counts = metrics.feature_counts([_record([60, 62, 64, 60, 79]), {"parses": False}])
+    counts = features.feature_counts([_record([60, 62, 64, 60, 79]), {"parses": False}])
     assert counts["pitch_class"] == Counter(C=2, D=1, E=1, G=1)
     assert counts["pitch_range"] == Counter({19: 1})
     assert counts["interval"] == Counter({2: 2, -4: 1, 12: 1})  # +19 is clipped to an octave
@@ -240,7 +244,7 @@ def test_feature_counts_known_tune():
 
 def test_identical_sets_compare_as_identical():
     records = [_record([60 + i % 7, 62, 64 + i % 3]) for i in range(20)]
-    for result in metrics.compare_features(records, list(reversed(records))).values():
+    for result in features.compare_features(records, list(reversed(records))).values():
         assert result["overlap"] == pytest.approx(1.0) and result["kl"] == pytest.approx(0.0, abs=1e-12)
 
 
@@ -252,22 +256,22 @@ def test_detectability():
     def tunes(keys, count):
         return [_record(rng.choice(keys, size=16).tolist()) for _ in range(count)]
 
-    same = metrics.detectability(tunes(white, 40), tunes(white, 40), random_seed=0, trees=50)
+    same = detectability.detectability(tunes(white, 40), tunes(white, 40), random_seed=0, trees=50)
     assert 0.3 < same["auc"] < 0.7
-    apart = metrics.detectability(tunes(white, 40), tunes(black, 40), random_seed=0, trees=50)
+    apart = detectability.detectability(tunes(white, 40), tunes(black, 40), random_seed=0, trees=50)
     assert apart["auc"] > 0.95
-    assert metrics.detectability(tunes(white, 3), tunes(white, 40)) is None  # fewer tunes than folds
+    assert detectability.detectability(tunes(white, 3), tunes(white, 40)) is None  # fewer tunes than folds
 
 
 def test_measure_tunes_and_public_record():
-    index = metrics.TrainingIndex([GOOD])
-    records = metrics.measure_tunes([GOOD, JUNK, SHORT_BAR], index)
+    index = novelty.TrainingIndex([GOOD])
+    records = measure.measure_tunes([GOOD, JUNK, SHORT_BAR], index)
     assert [r["near_copy"] for r in records] == [True, False, True]  # SHORT_BAR is GOOD, edited
     assert [r["valid"] for r in records] == [True, False, True]
-    public = metrics.public_record(records[0])
+    public = measure.public_record(records[0])
     assert "pitches" not in public and public["valid"]
     # Worker processes give the same records, in the same order.
-    assert metrics.measure_tunes([GOOD, JUNK, SHORT_BAR], index, jobs=2) == records
+    assert measure.measure_tunes([GOOD, JUNK, SHORT_BAR], index, jobs=2) == records
 
 
 # ---------------------------------------------------------------------------------------------

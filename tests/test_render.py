@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from charrnn import render
-from charrnn.corpus import read_abc_text, split_tunes
+from charrnn.abc.text import read_abc_text, split_tunes
+from charrnn.music import tools
 from charrnn.errors import CharrnnError
 
 BROKEN = "X:99\nT:Broken Tune\nM:4/4\nL:1/8\nK:D\nABc d2 | [[[ ))) &&& | (3 |\n"
@@ -175,7 +176,7 @@ def test_malformed_tune_is_skipped(tunes, tmp_path, capsys):
 
 def test_missing_tool_names_the_debian_package(valley, tmp_path, monkeypatch):
     real_which = shutil.which
-    monkeypatch.setattr(render.shutil, "which",
+    monkeypatch.setattr(tools.shutil, "which",
                         lambda name: None if name == "fluidsynth" else real_which(name))
     with pytest.raises(CharrnnError, match=r"install the Debian package 'fluidsynth'"):
         render.write_wav(valley, tmp_path / "x.wav")

@@ -3,7 +3,7 @@ import pytest
 
 from charrnn.corpus import normalise_tune
 from charrnn.render import performance
-from charrnn.repeats import explicit_repeats, implicit_repeats
+from charrnn.abc.repeats import explicit_repeats, implicit_repeats
 
 HEADER = "X:1\nT:Parts\nM:2/4\nL:1/4\nK:C\n"
 

@@ -5,8 +5,8 @@ import pytest
 import charrnn
 from charrnn.errors import CharrnnError
 from charrnn.generator import CharModel
-from charrnn.model import build_model
-from charrnn.sampling import next_char_probs, sample_tunes, softmax
+from charrnn.nn.model import build_model
+from charrnn.nn.sampling import next_char_probs, sample_tunes, softmax
 
 
 @pytest.fixture(scope="module")

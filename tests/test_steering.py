@@ -3,7 +3,9 @@ import pytest
 
 import charrnn
 from charrnn.errors import CharrnnError
-from charrnn.steering import bar_spans, with_header
+from charrnn.abc.bars import bar_spans
+from charrnn.abc.header import set_field
+from charrnn.steering import with_header
 
 DECORATED = ("X:1\nT:Test\nM:6/8\nL:1/8\nK:D\n"
              "A|DFA dfa|gfe dcB|\"G\"AFD DFA|BAG FED|\nDFA dfa|gfe dcB|AFD !trill!EFE|D3 D2:|\n")
@@ -24,6 +26,13 @@ def test_bars_as_written_pickup_quotes_and_decorations():
     assert bars[:3] == ["A", "DFA dfa", "gfe dcB"]
     assert bars[3] == '"G"AFD DFA' and bars[7] == "AFD !trill!EFE" and len(bars) == 9
     assert bars_of("X:1\nK:D\n|:DFA dfa|\\\ngfe dcB:|") == ["DFA dfa", "gfe dcB"]
+
+
+def test_set_field_replaces_or_places_a_header_line():
+    assert set_field("X:1\nT:Old\nK:D\nABc|", "M", "6/8") == "X:1\nT:Old\nM:6/8\nK:D\nABc|"
+    assert set_field("X:1\nM:6/8\nK:D\nABc|", "T", "New") == "X:1\nT:New\nM:6/8\nK:D\nABc|"
+    assert set_field("X:1\nT:A\nK:D\nT:Part B|", "T", "B") == "X:1\nT:B\nK:D\nT:Part B|"  # header only
+    assert set_field("ABc|", "K", "D") == "K:D\nABc|"
 
 
 def test_header_controls_build_replace_and_check():

@@ -19,8 +19,8 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException
 
+from ..abc.bars import bar_spans
 from ..errors import CharrnnError
-from ..steering import bar_spans
 from ..tune import Tune
 from .media import FILES, MediaStore
 from .tunebook import Tunebook

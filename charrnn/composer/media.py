@@ -5,7 +5,7 @@
     store.path(item["id"], "tune.mid")    # made on first request
     store.path(item["id"], "score.svg")   # the file, or None: ids are looked up, never used as paths
 
-Files are made with charrnn.render (write_score, write_wav, write_midi and their timeouts) into
+Files are written from one music21 parse of the tune (a Tune: to_score, to_wav, to_midi) into
 the store's own folder; only the newest MAX_ITEMS tunes are kept.
 """
 import shutil
@@ -16,7 +16,6 @@ from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from .. import render
 from ..errors import CharrnnError
 from ..tune import MIN_BARS, Tune
 
@@ -42,16 +41,17 @@ class MediaStore:
         folder = self.folder / item_id
         folder.mkdir()
         made, problems = {}, []
+        tune = Tune(abc)
+        bars = tune.bars  # music21 parses it once, here; score, audio and MIDI are written from that
         with ThreadPoolExecutor(1) as pool:
-            audio = pool.submit(render.write_wav, abc, folder / "audio.wav", sample_rate=WAV_RATE)
-            self._try("score.svg", lambda: render.write_score(abc, folder / "score.svg"), made, problems)
-            bars = Tune(abc).bars
+            audio = pool.submit(tune.to_wav, folder / "audio.wav", sample_rate=WAV_RATE)
+            self._try("score.svg", lambda: tune.to_score(folder / "score.svg"), made, problems)
             self._try("audio.wav", audio.result, made, problems)
         if bars:  # music21 reads it: its MIDI file is made when first asked for
             made["tune.mid"] = True
         if "audio.wav" in made and bars < MIN_BARS:
             problems.append(f"only {bars} bars (a tune needs at least {MIN_BARS})")
-        self._remember(item_id, folder, abc)
+        self._remember(item_id, folder, tune)
         urls = {name: f"/api/media/{item_id}/{name}" if name in made else None for name in FILES}
         return {"id": item_id, "abc": abc, "valid": "audio.wav" in made and bars >= MIN_BARS,
                 "score": urls["score.svg"], "audio": urls["audio.wav"], "midi": urls["tune.mid"],
@@ -67,9 +67,9 @@ class MediaStore:
         except Exception as e:  # music21 internals on odd ABC: reported, never a crash
             problems.append(f"{name.split('.')[0]}: {type(e).__name__}: {' '.join(str(e).split())[:200]}")
 
-    def _remember(self, item_id, folder, abc):
+    def _remember(self, item_id, folder, tune):
         with self._lock:
-            self._items[item_id] = (folder, abc, threading.Lock())
+            self._items[item_id] = (folder, tune, threading.Lock())
             while len(self._items) > MAX_ITEMS:
                 _, (old, _, _) = self._items.popitem(last=False)
                 shutil.rmtree(old, ignore_errors=True)
@@ -79,14 +79,14 @@ class MediaStore:
         if name not in FILES:
             return None
         with self._lock:
-            folder, abc, lock = self._items.get(item_id, (None, None, None))
+            folder, tune, lock = self._items.get(item_id, (None, None, None))
         if folder is None:
             return None
         if name == "tune.mid":
             with lock:
                 if not (folder / name).is_file():
                     try:
-                        render.write_midi(abc, folder / name)
+                        tune.to_midi(folder / name)
                     except Exception:  # CharrnnError or music21 internals: no file
                         return None
         return folder / name if (folder / name).is_file() else None

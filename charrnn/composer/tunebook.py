@@ -8,11 +8,11 @@ Every call opens its own connection and commits before returning, so stopping th
 (Ctrl-C or kill) loses nothing that was saved, and request threads never share a connection.
 """
 import json
-import re
 import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
 
+from ..abc.header import header_field, set_field
 from ..errors import CharrnnError
 
 SCHEMA = """CREATE TABLE IF NOT EXISTS tunes (
@@ -31,12 +31,8 @@ def _now():
 
 
 def _set_title(abc, title):
-    """The tune with its first T: line saying `title` (one added after X: when it has none)."""
-    if re.search(r"^T:.*$", abc, flags=re.M):
-        return re.sub(r"^T:.*$", lambda _: f"T:{title}", abc, count=1, flags=re.M)
-    if re.search(r"^X:", abc, flags=re.M):
-        return re.sub(r"^(X:.*\n)", lambda m: f"{m.group(1)}T:{title}\n", abc, count=1, flags=re.M)
-    return f"X:1\nT:{title}\n{abc}"
+    """The tune with its T: line saying `title` (one added after X: when it has none)."""
+    return set_field(abc if abc.startswith("X:") else "X:1\n" + abc, "T", title)
 
 
 class Tunebook:
@@ -71,8 +67,7 @@ class Tunebook:
 
     def add(self, abc, title=None, settings=None, model=""):
         if not (title or "").strip():
-            m = re.search(r"^T:(.*)$", abc, flags=re.M)
-            title = (m.group(1).strip() if m else "") or "Untitled"
+            title = header_field(abc, "T") or "Untitled"
         title = title.strip()
         abc = _set_title(abc.rstrip("\n") + "\n", title)
         now = _now()
@@ -111,6 +106,6 @@ class Tunebook:
     def export_abc(self):
         """All tunes as one ABC file, numbered X:1..n in the order they were saved."""
         rows = self._run("SELECT abc FROM tunes ORDER BY id")
-        book = [re.sub(r"^X:.*$", f"X:{i}", r["abc"], count=1, flags=re.M).rstrip("\n") + "\n"
+        book = [set_field(r["abc"], "X", i).rstrip("\n") + "\n"
                 for i, r in enumerate(rows, 1)]
         return "\n".join(book)

@@ -4,8 +4,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import CharrnnError
-from .files import write_json_atomic
+from ..errors import CharrnnError
+from ..files import write_json_atomic
 
 # How training computes; not part of the config, since the saved float32 weights are the same.
 # "auto" is mixed_bfloat16 where the CPU multiplies bfloat16 natively (AMX or AVX512-BF16), else float32.
@@ -52,6 +52,11 @@ class ModelConfig:
                 raise CharrnnError(f"{name} must be at least 1")
         if not 0.0 <= self.dropout < 1.0:
             raise CharrnnError(f"dropout must be in [0, 1), not {self.dropout}")
+
+    @classmethod
+    def defaults(cls):
+        """{field: default} of every field that has one (all but vocab_size): what the CLI shows."""
+        return {f.name: f.default for f in dataclasses.fields(cls) if f.default is not dataclasses.MISSING}
 
     def save(self, path):
         write_json_atomic(path, dataclasses.asdict(self))

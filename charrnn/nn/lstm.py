@@ -1,6 +1,6 @@
 """keras.layers.LSTM with the same weights, trained faster on a CPU.
 
-    from charrnn.lstm import LSTM   # a drop-in for keras.layers.LSTM; build_model uses it
+    from charrnn.nn.lstm import LSTM   # a drop-in for keras.layers.LSTM; build_model uses it
 
 Why: on a CPU, Keras runs its LSTM as a graph loop with one `x_t @ kernel` and one
 `h @ recurrent_kernel` product per step, and autodiff adds two more products per step going back.

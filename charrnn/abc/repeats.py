@@ -21,58 +21,32 @@ pickup or an ending number (`:|2`) stands between it and the bar line before.
 """
 import re
 
-# A bar line: optional colons, one of [| |] || |, optional colons; or a bare run of colons (::).
-_BAR = re.compile(r":*(?:\[\||\|\]|\|\||\|):*|::+")
-# Text that can hold bar-line characters without being one: quoted text, !decorations!, field
-# lines (M:C|), inline fields ([M:3/4]) and comments; masked before bar lines are read.
-_MASK = re.compile(r'"[^"\n]*"|![^!\n]*!|^[A-Za-z]:.*$|\[[A-Za-z]:[^\]\n]*\]|%.*$', re.M)
+from .bars import bar_lines, ends_repeat, is_double, starts_repeat
+from .header import split_header
+
 _ENDING = re.compile(r"\s*\[?\d")  # |1, :|2, |[1: a first or second ending follows the bar line
-
-
-def _bars(body):
-    """(start, end, token) of each bar line in a tune body."""
-    masked = _MASK.sub(lambda m: " " * len(m.group()), body)
-    return [(m.start(), m.end(), m.group()) for m in _BAR.finditer(masked)]
-
-
-def _ends(tok):  # :|  ::  :|:  :|]
-    return tok.startswith(":")
-
-
-def _starts(tok):  # |:  ::  :|:  ||:
-    return tok.endswith(":")
-
-
-def _double(tok):  # the bar lines a repeat without |: also goes back to
-    return any(s in tok for s in ("||", "|]", "[|"))
-
-
-def _split(abc):
-    """(header through the K: line, body); all body when there is no K: line."""
-    m = re.search(r"^K:.*(?:\n|$)", abc, flags=re.M)
-    return (abc[:m.end()], abc[m.end():]) if m else ("", abc)
 
 
 def _rewrite(abc, edits):
     """Apply {(start, end): new text} to the body of abc."""
-    header, body = _split(abc)
+    header, body = split_header(abc)
     pieces, last = [], 0
     for (start, end), text in sorted(edits.items()):
         pieces += [body[last:start], text]
         last = end
-    return header + "".join(pieces) + body[last:]
+    return header + ("\n" if header else "") + "".join(pieces) + body[last:]
 
 
 def implicit_repeats(abc):
     """The tune without the `|:` signs the rule implies (`A :|\\n|: B` -> `A :|\\nB`, `A :: B` -> `A :| B`)."""
-    body = _split(abc)[1]
+    body = split_header(abc)[1]
     edits, previous = {}, None
-    for start, end, tok in _bars(body):
-        if _starts(tok) and _ends(tok):  # an end and a start in one sign: the end implies the start
+    for start, end, tok in bar_lines(body):
+        if starts_repeat(tok) and ends_repeat(tok):  # an end and a start in one sign: the end implies the start
             edits[start, end] = ":|"
-        elif _starts(tok):
+        elif starts_repeat(tok):
             touching = body[previous[1] if previous else 0:start].strip() == ""
-            if touching and (previous is None or _ends(previous[2]) or _double(previous[2])):
+            if touching and (previous is None or ends_repeat(previous[2]) or is_double(previous[2])):
                 bar = tok.rstrip(":")
                 if bar == "|":  # a plain |: whose bar line the one before already draws: drop it
                     edits[start, end + len(body[end:]) - len(body[end:].lstrip(" "))] = ""
@@ -84,17 +58,17 @@ def implicit_repeats(abc):
 
 def explicit_repeats(abc):
     """The tune with each implied repeat start written out, as music21 needs it (`A :| B :|` -> `A :| |: B :|`)."""
-    body = _split(abc)[1]
+    body = split_header(abc)[1]
     edits, open_, back_to = {}, False, None  # back_to: where a repeat without |: would start
-    for start, end, tok in _bars(body):
-        if _ends(tok):
+    for start, end, tok in bar_lines(body):
+        if ends_repeat(tok):
             if not open_ and back_to is not None and not _ENDING.match(body, back_to):
                 edits[back_to, back_to] = " |:"
-            if _starts(tok) and tok != "::":  # music21 reads ":|:" as an end only
+            if starts_repeat(tok) and tok != "::":  # music21 reads ":|:" as an end only
                 edits[start, end] = "::"
             open_, back_to = False, end
-        elif _double(tok) and not open_:
+        elif is_double(tok) and not open_:
             back_to = end
-        if _starts(tok):
+        if starts_repeat(tok):
             open_ = True
     return _rewrite(abc, edits) if edits else abc

@@ -5,7 +5,26 @@ reference; `StepNet` computes the same next-character probabilities (to ~1e-6, s
 tests/test_sampling.py) without Keras' per-call overhead, so one character costs a few
 small matrix products instead of a ~40 ms `model.predict`.
 """
+from dataclasses import dataclass
+
 import numpy as np
+
+from ..errors import CharrnnError
+
+
+@dataclass(frozen=True)
+class SamplingDefaults:
+    """The sampling defaults, stated once: charrnn.generate, CharModel.generate, the CLI and
+    `charrnn evaluate` read them from SAMPLING."""
+
+    seed: str = "X:"  # the text every tune starts with: the corpus's first header line
+    temperature: float = 1.0
+    top_k: int = None
+    top_p: float = None
+    max_chars: int = 2000
+
+
+SAMPLING = SamplingDefaults()
 
 
 def _sigmoid(x):
@@ -69,8 +88,6 @@ def softmax(logits):
 
 
 def check_sampling_args(temperature, top_k, top_p):
-    from .errors import CharrnnError
-
     if not temperature > 0:
         raise CharrnnError(f"temperature must be > 0, not {temperature}")
     if top_k is not None and int(top_k) < 1:
@@ -79,7 +96,7 @@ def check_sampling_args(temperature, top_k, top_p):
         raise CharrnnError(f"top_p must be in (0, 1], not {top_p}")
 
 
-def next_char_probs(logits, temperature=1.0, top_k=None, top_p=None):
+def next_char_probs(logits, temperature=SAMPLING.temperature, top_k=SAMPLING.top_k, top_p=SAMPLING.top_p):
     """Sampling distribution per lane: temperature, then top-k, then nucleus (top-p) filtering."""
     probs = softmax(logits.astype(np.float64) / temperature)  # (lanes, V)
     if top_k is not None and top_k < probs.shape[1]:
@@ -97,7 +114,8 @@ def next_char_probs(logits, temperature=1.0, top_k=None, top_p=None):
     return probs / probs.sum(axis=1, keepdims=True)
 
 
-def sample_tunes(net, vocab, seed, n, rng, temperature=1.0, top_k=None, top_p=None, max_chars=2000):
+def sample_tunes(net, vocab, seed, n, rng, temperature=SAMPLING.temperature, top_k=SAMPLING.top_k,
+                 top_p=SAMPLING.top_p, max_chars=SAMPLING.max_chars):
     """Sample n tunes in parallel lanes; each lane stops at its own end-of-tune boundary.
 
     A tune ends where the corpus ends one: a blank line, or a new 'X:' line. Returns n strings,

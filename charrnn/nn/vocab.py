@@ -4,8 +4,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import CharrnnError, UnknownCharactersError
-from .files import write_text_atomic
+from ..errors import CharrnnError, UnknownCharactersError
+from ..files import write_text_atomic
 
 
 class Vocabulary:

@@ -1,4 +1,6 @@
 """The char-level recurrent network: Embedding -> L x (LSTM|GRU + Dropout) -> Dense logits."""
+import math
+
 import keras
 from keras import layers
 
@@ -15,7 +17,7 @@ def build_model(config: ModelConfig, batch_size=None, seq_len=None, stateful=Fal
     the saved weights are the same either way; the logits are always float32. "auto" picks one
     of the two for this machine (`resolve_precision`).
 
-    The LSTM is charrnn.lstm.LSTM: Keras' layer and weights, with a faster CPU training loop
+    The LSTM is charrnn.nn.lstm.LSTM: Keras' layer and weights, with a faster CPU training loop
     when seq_len is fixed.
     """
     precision = resolve_precision(precision)
@@ -36,3 +38,15 @@ def reset_states(model):
     for layer in model.layers:
         if getattr(layer, "stateful", False):
             layer.reset_states()
+
+
+def bits_per_char(y_true, y_pred):
+    """Cross-entropy in bits: the loss divided by ln 2 (a metric, logged per epoch)."""
+    return keras.losses.sparse_categorical_crossentropy(y_true, y_pred, from_logits=True) / math.log(2)
+
+
+def compile_model(model, **options):
+    """Compile with the loss and metrics that training logs and evaluation reports (options: optimizer)."""
+    model.compile(loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  metrics=["accuracy", bits_per_char], **options)
+    return model

@@ -1,0 +1,114 @@
+"""The one bar-line lexer, and what is read with it: structure (parts, repeats, endings) and bars
+as note sequences.
+
+    bar_lines("|:GABc dBAG:|2 FDEF G4||")  ->  [(0, 2, "|:"), (11, 13, ":|"), (23, 25, "||")]
+
+A bar line is optional colons, one of `[|  |]  ||  |`, optional colons; or a run of colons (`::`).
+Text that can hold bar-line characters without being one is masked first: quoted text ("A|B"),
+!decorations!, {grace notes}, field lines (M:C|), inline fields ([M:3/4]) and comments.
+"""
+import re
+
+from .header import split_header, tune_body
+
+_BAR = re.compile(r":*(?:\[\||\|\]|\|\||\|):*|::+")
+_MASK = re.compile(r'"[^"\n]*"|![^!\n]*!|\{[^}\n]*\}|^[A-Za-z]:.*$|\[[A-Za-z]:[^\]\n]*\]|%.*$', re.M)
+
+
+def mask(text):
+    """text with every masked stretch blanked out (same length, so positions still hold)."""
+    return _MASK.sub(lambda m: " " * len(m.group()), text)
+
+
+def bar_lines(text):
+    """(start, end, token) of each bar line in ABC text (a tune body, or a whole tune)."""
+    return [(m.start(), m.end(), m.group()) for m in _BAR.finditer(mask(text))]
+
+
+_AROUND = re.compile(r"^[A-Za-z]:.*$|%.*$", re.M)  # field lines and comments: next to a bar, not in it
+
+
+def bar_spans(abc):
+    """(start, end) in `abc` of each bar's music as written, 1 bar = the text between two bar lines
+    (a pickup before the first counts). Bar lines, spaces, comments and field lines around a bar
+    are left out; chords, quoted text and decorations are in it. A `\\` line continuation is space.
+
+    bar_spans("K:D\\n|:DFA dfa|gfe dcB:|")  ->  [(6, 13), (14, 21)]
+    """
+    body = split_header(abc)[1]
+    offset = len(abc) - len(body)
+    masked = mask(body).replace("\\\n", "  ")
+    edges = _AROUND.sub(lambda m: " " * len(m.group()), body).replace("\\\n", "  ")
+    cuts = [0] + [x for start, end, _ in bar_lines(body) for x in (start, end)] + [len(body)]
+    spans = []
+    for start, end in zip(cuts[::2], cuts[1::2]):
+        if masked[start:end].strip():
+            core = edges[start:end]
+            lead, trail = len(core) - len(core.lstrip()), len(core) - len(core.rstrip())
+            spans.append((offset + start + lead, offset + end - trail))
+    return spans
+
+
+def ends_repeat(token):  # :|  ::  :|:  :|]
+    return token.startswith(":")
+
+
+def starts_repeat(token):  # |:  ::  :|:  ||:
+    return token.endswith(":")
+
+
+def is_double(token):  # || |] [|: the section lines a repeat without |: also goes back to
+    return any(s in token for s in ("||", "|]", "[|"))
+
+
+_SECOND_ENDING_AHEAD = re.compile(r"\s*\[?2")
+_NOTE_LETTER = re.compile(r"[A-Ga-g]")
+
+
+def structure_counts(abc):
+    """Parts, repeat signs and first/second endings written in a tune's body.
+
+    A part is a stretch between section bar lines (||, |], |:, :|, ::) that holds at least one
+    ordinary bar line and a note, so a pickup before |: is not a part and a repeat sign that
+    leads into a second ending (:|2) does not end one.
+    """
+    body = tune_body(abc)
+    masked = mask(body)
+    counts = {"parts": 0, "repeat_starts": 0, "repeat_ends": 0,
+              "first_endings": len(re.findall(r"[\[|]1", masked)),
+              "second_endings": len(re.findall(r"[\[|]2", masked))}
+    segment_start, plain_bars = 0, 0
+    for start, end, token in bar_lines(body):
+        starts, ends = starts_repeat(token), ends_repeat(token)
+        counts["repeat_starts"] += starts
+        counts["repeat_ends"] += ends
+        if token == "|":
+            plain_bars += 1
+            continue
+        if ends and not starts and _SECOND_ENDING_AHEAD.match(masked, end):
+            continue  # the repeat of a first ending: the part goes on into its second ending
+        if plain_bars and _NOTE_LETTER.search(masked, segment_start, start):
+            counts["parts"] += 1
+        segment_start, plain_bars = end, 0
+    if plain_bars and _NOTE_LETTER.search(masked, segment_start):
+        counts["parts"] += 1
+    return counts
+
+
+_BAR_NOTE = re.compile(r"\(\d|[_=^]*[A-Ga-gz][,']*\d*/*\d*|[<>]")
+
+
+def bar_note_sequences(abc):
+    """The bars of a tune's body as note sequences: pitches, rests, lengths and tuplet marks only.
+
+    Chord symbols, decorations, grace notes, slurs, ties, spaces and line breaks are dropped, so
+    'A2 (Bc) d2' and '"D"A2Bc !trill!d2' are the same bar. Bars of fewer than 3 notes (pickups,
+    long final notes) are left out: they occur in every tune and say nothing about copying.
+    The body is cut at every '|' (not at '[' or ']': chords [CEG] sit inside bars).
+    """
+    bars = []
+    for chunk in mask(tune_body(abc)).split("|"):
+        notes = _BAR_NOTE.findall(chunk)
+        if sum(1 for t in notes if t[-1:] not in "<>" and not t.startswith("(")) >= 3:
+            bars.append("".join(notes))
+    return bars

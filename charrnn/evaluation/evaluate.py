@@ -1,0 +1,248 @@
+"""`charrnn evaluate`: an honest report card for a model and the tunes it writes.
+
+    charrnn evaluate --out report/                               # the pretrained model, 200 tunes
+    charrnn evaluate --model runs/folk --temperatures 0.7,0.9,1.0,1.2 -n 200 --out report/
+
+Writes into --out: report.json (every number), report.md (the same, for people, with short
+explanations), PNG figures and the generated tunes (tunes_t1.abc, ...). Each generated set is
+measured beside the held-out human tunes of the corpus, measured the same way, so every rate
+has a human reference next to it:
+
+- likelihood: validation loss, accuracy and bits per character, with the xz and Kneser-Ney
+  n-gram baselines on the same split;
+- validity: music21 parse, MIDI, header, bar lengths, abc2midi errors and warnings;
+- structure: bars, parts, repeats, endings, final note on the tonic;
+- novelty: longest run shared with a training tune, bars found in training, near-copies;
+- musical statistics (MGEval style) with a human-vs-human ceiling, and detectability (ROC AUC).
+"""
+import json
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+from ..corpus import load_corpus
+from ..errors import CharrnnError
+from ..files import write_text_atomic
+from ..generator import load
+from ..nn.sampling import SAMPLING
+from .baselines import baseline_bpc
+from .detectability import detectability
+from .features import compare_features, feature_counts, halves
+from .figures import plot_sweep, sample_figures
+from .measure import default_jobs, finite, measure_tunes, public_record, summarise
+from .novelty import TrainingIndex
+from .report import num, pct, render_markdown
+
+DEFAULT_N = 200
+DEFAULT_TEMPERATURES = (SAMPLING.temperature,)
+DEFAULT_KN_ORDERS = (5, 7)
+
+
+# ---------------------------------------------------------------------------------------------
+# Inputs
+
+
+def parse_temperatures(text):
+    """'0.7,0.9,1.0' -> (0.7, 0.9, 1.0); a CharrnnError for anything that is not positive numbers."""
+    try:
+        values = tuple(float(v) for v in str(text).split(",") if v.strip())
+    except ValueError:
+        raise CharrnnError(f"--temperatures: expected numbers separated by commas, got {text!r}") from None
+    if not values or any(not v > 0 for v in values):
+        raise CharrnnError(f"--temperatures: expected positive numbers, got {text!r}")
+    return values
+
+
+def load_model(model):
+    """(model object, name): an object with generate/evaluate_bpc is used as it is; a path or None
+    goes through charrnn.load (None: the pretrained model)."""
+    if hasattr(model, "generate") and hasattr(model, "evaluate_bpc"):
+        return model, getattr(model, "name", type(model).__name__)
+    loaded = load(model)
+    return loaded, str(getattr(loaded, "folder", model or "pretrained"))
+
+
+def generate_tunes(model, n, temperature, random_seed=0, seed=SAMPLING.seed, max_chars=SAMPLING.max_chars):
+    """n tunes from the model as ABC strings."""
+    tunes = model.generate(seed=seed, n=n, temperature=temperature, max_chars=max_chars,
+                           random_seed=random_seed)
+    return [getattr(t, "abc", t) for t in tunes]
+
+
+def likelihood(model, corpus, kn_orders=DEFAULT_KN_ORDERS):
+    """The model's held-out loss/accuracy/bpc and the baselines' bpc on the same split.
+
+    When the model cannot score the held-out text (characters it does not know, a text too short
+    for its lanes), 'model' is None and 'model_error' says why: the rest of the report still stands.
+    """
+    result = {"model": None}
+    try:
+        result["model"] = {k: float(v) for k, v in model.evaluate_bpc(corpus.valid_text).items()}
+    except ValueError as e:  # CharrnnError is one
+        result["model_error"] = str(e)
+    result["baselines"] = baseline_bpc(corpus.train_text, corpus.valid_text, kn_orders)
+    result.update(train_chars=len(corpus.train_text), valid_chars=len(corpus.valid_text))
+    return result
+
+
+# ---------------------------------------------------------------------------------------------
+# The evaluation
+
+
+class _Clock:
+    """Seconds spent per stage, for the report (where the 5 minutes go)."""
+
+    def __init__(self, log):
+        self.spent, self.log = {}, log or (lambda message: None)
+
+    def __call__(self, stage, fn, *args, **kwargs):
+        self.log(f"{stage} ...")
+        start = time.perf_counter()
+        result = fn(*args, **kwargs)
+        self.spent[stage] = round(self.spent.get(stage, 0.0) + time.perf_counter() - start, 2)
+        return result
+
+
+def _temperature_tag(t):
+    return f"t{t:g}"
+
+
+def evaluate(model=None, data="data/abc", out="report", n=DEFAULT_N, temperatures=DEFAULT_TEMPERATURES,
+             random_seed=0, seed=SAMPLING.seed, max_chars=SAMPLING.max_chars, kn_orders=DEFAULT_KN_ORDERS, human_n=None,
+             jobs=None, plots=True, log=None):
+    """Measure a model and n of its tunes per temperature; write report.json, report.md and plots.
+
+    model: a run folder, None (the pretrained model) or a loaded model object.
+    human_n: measure only the first human_n held-out tunes (default: all of them).
+    jobs: processes that measure tunes (default: default_jobs(), one per CPU up to 4).
+    Returns the report as a dict (what report.json holds).
+    """
+    if n < 1:
+        raise CharrnnError(f"-n must be at least 1, got {n}")
+    temperatures = tuple(temperatures)
+    if not temperatures or any(not t > 0 for t in temperatures):
+        raise CharrnnError(f"temperatures must be positive, got {temperatures}")
+    jobs = default_jobs() if jobs is None else max(1, int(jobs))
+    clock = _Clock(log)
+    started = time.perf_counter()
+    corpus = load_corpus(data)
+    model, model_name = clock("load model", load_model, model)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    train_tunes, human_tunes = corpus.train_tunes, corpus.valid_tunes[:human_n]
+    if len(human_tunes) < 2:
+        raise CharrnnError(f"{data}: valid.abc needs at least 2 held-out tunes to compare against")
+
+    report = {"model": model_name, "data": str(data), "n": n, "temperatures": list(temperatures),
+              "random_seed": random_seed, "seed": seed, "max_chars": max_chars, "jobs": jobs,
+              "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+              "train_tunes": len(train_tunes), "human_tunes": len(human_tunes)}
+    report["likelihood"] = clock("likelihood and baselines", likelihood, model, corpus, kn_orders)
+    index = clock("index training tunes", TrainingIndex, train_tunes)
+    human = clock("measure held-out human tunes", measure_tunes, human_tunes, index, jobs=jobs)
+    half_a, half_b = halves(human)
+    report["human"] = {
+        "summary": summarise(human),
+        "musical_ceiling": compare_features(half_a, half_b),
+        "detectability_ceiling": detectability(half_a, half_b, random_seed),
+    }
+    human_counts = feature_counts(human)
+    report["samples"] = []
+    for t in temperatures:
+        tag = _temperature_tag(t)
+        abcs = clock(f"generate ({tag})", generate_tunes, model, n, t, random_seed, seed, max_chars)
+        tunes_file = f"tunes_{tag}.abc"
+        (out / tunes_file).write_text("\n".join(a.rstrip("\n") + "\n" for a in abcs), encoding="utf-8")
+        records = clock(f"measure generated tunes ({tag})", measure_tunes, abcs, index, jobs=jobs)
+        sample = {"temperature": t, "tunes_file": tunes_file,
+                  "summary": summarise(records),
+                  "musical": compare_features(human, records),
+                  "detectability": clock(f"detectability ({tag})", detectability,
+                                         human, records, random_seed),
+                  "examples": _examples(abcs, records),
+                  "figures": {}}
+        if plots:
+            sample["figures"] = clock(f"figures ({tag})", sample_figures, out, tag, records, human,
+                                      feature_counts(records), human_counts)
+        sample["tunes"] = [dict(public_record(r), index=i) for i, r in enumerate(records)]
+        report["samples"].append(sample)
+    if plots and len(temperatures) > 1:
+        report["sweep_figure"] = plot_sweep(out / "sweep.png", report)
+    report["timings_s"] = dict(clock.spent, total=round(time.perf_counter() - started, 2))
+    write_text_atomic(out / "report.json", json.dumps(_json_safe(report), indent=1, ensure_ascii=False))
+    write_text_atomic(out / "report.md", render_markdown(report))
+    return report
+
+
+def _examples(abcs, records, k=2):
+    """Tunes worth reading in the report: the first k valid ones, and the one closest to training."""
+    picks = [(i, "a valid tune") for i, r in enumerate(records) if r["valid"]][:k]
+    if records:
+        closest = max(range(len(records)), key=lambda i: records[i].get("longest_run_share") or 0)
+        picks = [(i, why) for i, why in picks if i != closest]
+        picks.append((closest, "the tune closest to a training tune"))
+    return [{"index": i, "why": why, "abc": abcs[i], "longest_run": records[i].get("longest_run"),
+             "longest_run_source": records[i].get("longest_run_source")} for i, why in picks]
+
+
+def _json_safe(value):
+    """NaN and infinities become None: JSON has neither."""
+    if isinstance(value, float):
+        return finite(value)
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    return value
+
+
+# ---------------------------------------------------------------------------------------------
+# Command line
+
+
+def _temperatures_arg(text):
+    import argparse
+
+    try:
+        return parse_temperatures(text)
+    except CharrnnError as e:  # argparse shows an ArgumentTypeError's own message
+        raise argparse.ArgumentTypeError(str(e).split(": ", 1)[-1]) from None
+
+
+def register_cli(subparsers):
+    p = subparsers.add_parser("evaluate", help="report card of a model and its tunes (JSON, Markdown, plots)")
+    p.add_argument("--model", default=None, help="run folder (default: the pretrained weights/)")
+    p.add_argument("--data", default="data/abc", help="corpus folder (default: data/abc)")
+    p.add_argument("-n", type=int, default=DEFAULT_N, help=f"tunes per temperature (default {DEFAULT_N})")
+    p.add_argument("--temperatures", type=_temperatures_arg, default=DEFAULT_TEMPERATURES,
+                   help="comma-separated sampling temperatures (default 1.0), e.g. 0.7,0.9,1.0,1.2")
+    p.add_argument("--random-seed", type=int, default=0)
+    p.add_argument("--seed", default=SAMPLING.seed, help=r"text that starts every tune; '\n' for newlines")
+    p.add_argument("--max-chars", type=int, default=SAMPLING.max_chars)
+    p.add_argument("--jobs", type=int, default=None,
+                   help="processes that measure tunes with music21 (default: one per CPU, at most 4)")
+    p.add_argument("--out", required=True, help="folder for report.json, report.md and figures")
+    p.set_defaults(func=run)
+
+
+def run(args):
+    def log(message):
+        print(f"evaluate: {message}", file=sys.stderr, flush=True)
+
+    report = evaluate(model=args.model, data=args.data, out=args.out, n=args.n,
+                      temperatures=args.temperatures, random_seed=args.random_seed,
+                      seed=args.seed.replace("\\n", "\n"), max_chars=args.max_chars, jobs=args.jobs,
+                      log=log)
+    lk = report["likelihood"]
+    if lk.get("model_error"):
+        print(f"note: the model could not score the held-out text: {lk['model_error']}")
+    print(f"held-out bits per character: model {num((lk['model'] or {}).get('bits_per_char'), 3)}, "
+          + ", ".join(f"{k} {num(v, 3)}" for k, v in lk["baselines"].items()))
+    for s in report["samples"]:
+        m = s["summary"]
+        print(f"T={s['temperature']:g}: valid {pct(m['valid_rate'])}, inner bars right "
+              f"{pct(m['inner_bar_share'])}, near-copies {pct(m['near_copy_rate'])}, detectability AUC "
+              f"{num((s['detectability'] or {}).get('auc'))}")
+    print(f"report: {Path(args.out) / 'report.md'} ({report['timings_s']['total']:.0f} s)")
+    return 0
