@@ -25,6 +25,7 @@ SUBCOMMAND_MODULES = [
     "charrnn.evaluation.evaluate",
     "charrnn.survey",
     "charrnn.form",
+    "charrnn.composer.server",
 ]
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import steering
 from .errors import CharrnnError
 from .files import replacing, write_text_atomic
 from .nn.config import ModelConfig
@@ -120,6 +121,18 @@ class CharModel:
         rows, bits, chars = tune_rows(self.net, self.vocab, tunes)
         gain = gain_nats(form.array(), rows) / np.log(2)
         return {"network": bits / chars, "with_form": (bits - gain) / chars, "chars": chars}
+
+    def continue_tune(self, abc="", n=1, **options):
+        """Keep `abc` and write on (see charrnn.steering.continue_tune); returns a list of Tune."""
+        return steering.continue_tune(self, abc, n=n, **options)
+
+    def vary(self, abc, bars, n=1, **options):
+        """New versions of the chosen bars, best first (see charrnn.steering.vary)."""
+        return steering.vary(self, abc, bars, n=n, **options)
+
+    def fill(self, abc, n=1, **options):
+        """The tune with its `*` bars filled in (see charrnn.steering.fill)."""
+        return steering.fill(self, abc, n=n, **options)
 
     def evaluate_bpc(self, text, batch_size=16, seq_len=128):
         """Loss (nats), accuracy and bits per character of `text`, read in stateful lanes as in

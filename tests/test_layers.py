@@ -14,9 +14,10 @@ LAYERS = [
     ["charrnn.abc"],
     ["charrnn.music", "charrnn.nn"],
     ["charrnn.tune"],
+    ["charrnn.steering"],
     ["charrnn.corpus", "charrnn.generator", "charrnn.render"],
     ["charrnn.training", "charrnn.evaluation", "charrnn.survey", "charrnn.form"],
-    ["charrnn.cli", "charrnn"],  # charrnn itself: the public API in __init__.py
+    ["charrnn.cli", "charrnn.composer", "charrnn"],  # charrnn itself: the public API in __init__.py
     ["charrnn.__main__"],
 ]
 MAX_LINES = 400

@@ -9,7 +9,7 @@ Text that can hold bar-line characters without being one is masked first: quoted
 """
 import re
 
-from .header import tune_body
+from .header import split_header, tune_body
 
 _BAR = re.compile(r":*(?:\[\||\|\]|\|\||\|):*|::+")
 _MASK = re.compile(r'"[^"\n]*"|![^!\n]*!|\{[^}\n]*\}|^[A-Za-z]:.*$|\[[A-Za-z]:[^\]\n]*\]|%.*$', re.M)
@@ -29,6 +29,30 @@ def mask(text):
 def bar_lines(text):
     """(start, end, token) of each bar line in ABC text (a tune body, or a whole tune)."""
     return [(m.start(), m.end(), m.group()) for m in _BAR.finditer(mask(text))]
+
+
+_AROUND = re.compile(r"^[A-Za-z]:.*$|%.*$", re.M)  # field lines and comments: next to a bar, not in it
+
+
+def bar_spans(abc):
+    """(start, end) in `abc` of each bar's music as written, 1 bar = the text between two bar lines
+    (a pickup before the first counts). Bar lines, spaces, comments and field lines around a bar
+    are left out; chords, quoted text and decorations are in it. A `\\` line continuation is space.
+
+    bar_spans("K:D\\n|:DFA dfa|gfe dcB:|")  ->  [(6, 13), (14, 21)]
+    """
+    body = split_header(abc)[1]
+    offset = len(abc) - len(body)
+    masked = mask(body).replace("\\\n", "  ")
+    edges = _AROUND.sub(lambda m: " " * len(m.group()), body).replace("\\\n", "  ")
+    cuts = [0] + [x for start, end, _ in bar_lines(body) for x in (start, end)] + [len(body)]
+    spans = []
+    for start, end in zip(cuts[::2], cuts[1::2]):
+        if masked[start:end].strip():
+            core = edges[start:end]
+            lead, trail = len(core) - len(core.lstrip()), len(core) - len(core.rstrip())
+            spans.append((offset + start + lead, offset + end - trail))
+    return spans
 
 
 def ends_repeat(token):  # :|  ::  :|:  :|]

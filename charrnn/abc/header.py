@@ -24,6 +24,26 @@ def split_header(abc):
     return abc, ""
 
 
+def set_field(abc, key, value):
+    """`abc` with its header's first `key:` line saying `value`. A new line goes right after X:
+    when it is the title (T:), before K: otherwise, or at the header's end (the top of a text
+    with no header).
+
+    set_field("X:1\\nT:Old\\nK:D\\nABc|", "M", "6/8")  ->  "X:1\\nT:Old\\nM:6/8\\nK:D\\nABc|"
+    """
+    header, _ = split_header(abc)
+    lines = header.split("\n") if header else []
+    line = f"{key}:{value}"
+    at = [i for i, text in enumerate(lines) if text.startswith(key + ":")]
+    if at:
+        lines[at[0]] = line
+    else:
+        after_x = [i + 1 for i, text in enumerate(lines) if key == "T" and text.startswith("X:")]
+        before_k = [i for i, text in enumerate(lines) if key != "K" and text.startswith("K:")]
+        lines.insert((after_x or before_k or [len(lines)])[0], line)
+    return "\n".join(lines) + (abc[len(header):] if header else "\n" + abc)
+
+
 def tune_body(abc):
     return split_header(abc)[1]
 

@@ -1,0 +1,268 @@
+"""The composer's FastAPI app: the page, the JSON API under /api/, rendered media by id.
+
+    from fastapi.testclient import TestClient
+    from charrnn.composer.app import create_app
+    client = TestClient(create_app(charrnn.load(), tunebook=tmp / "book.sqlite"))
+    client.post("/api/compose", json={"type": "jig", "meter": "6/8", "key": "D", "seed": 7}).json()
+
+Endpoints are plain `def`s, so FastAPI runs them in its threadpool: sampling and rendering never
+block the event loop, and two tabs compose at once (the NumPy sampler keeps its state per call).
+Bad input answers 4xx with {"error": "one line"}; files are looked up by generated id only.
+"""
+from contextlib import asynccontextmanager
+from importlib import resources
+from typing import Optional
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException
+
+from ..abc.bars import bar_spans
+from ..errors import CharrnnError
+from ..tune import Tune
+from .media import FILES, MediaStore
+from .tunebook import Tunebook
+
+MAX_BODY = 64 * 1024  # bytes; a long tune is ~1 KB
+MAX_ABC = 20000
+STATIC = {"composer.js": "text/javascript; charset=utf-8", "composer.css": "text/css; charset=utf-8"}
+
+
+# ------------------------------------------------------------------------------------- requests
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Sampling(_Body):
+    temperature: float = Field(1.0, gt=0, le=5)
+    top_p: Optional[float] = Field(None, gt=0, le=1)
+    top_k: Optional[int] = Field(None, ge=1, le=1000)
+    seed: Optional[int] = Field(None, ge=0, le=2**63 - 1)
+
+
+class Compose(Sampling):
+    meter: Optional[str] = Field(None, max_length=10)
+    key: Optional[str] = Field(None, max_length=20)
+    type: Optional[str] = Field(None, max_length=30)
+    title: Optional[str] = Field(None, max_length=100)
+    start: str = Field("", max_length=5000)
+
+
+class Continue(Sampling):
+    abc: str = Field(min_length=1, max_length=MAX_ABC)
+
+
+class Vary(Sampling):
+    abc: str = Field(min_length=1, max_length=MAX_ABC)
+    bars: list[int] = Field(min_length=1, max_length=64)
+    candidates: int = Field(8, ge=1, le=64)
+
+
+class Fill(Sampling):
+    abc: str = Field(min_length=1, max_length=MAX_ABC)
+    candidates: int = Field(8, ge=1, le=64)
+
+
+class Abc(_Body):
+    abc: str = Field(min_length=1, max_length=MAX_ABC)
+
+
+class Save(_Body):
+    abc: str = Field(min_length=1, max_length=MAX_ABC)
+    title: Optional[str] = Field(None, max_length=100, pattern=r"^[^\n\r%]*$")
+    settings: dict = Field(default_factory=dict)
+
+
+class Rename(_Body):
+    title: str = Field(min_length=1, max_length=100, pattern=r"^[^\n\r%]*$")
+
+
+# ------------------------------------------------------------------------------------ middleware
+
+class BodyLimit:
+    """ASGI middleware: a request body over `limit` bytes gets 413 before any route reads it."""
+
+    def __init__(self, app, limit):
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
+            return await _too_large(self.limit, scope, receive, send)
+        chunks, size, more = [], 0, True
+        while more:  # chunked bodies have no length up front: read at most limit + 1 bytes
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunks.append(message.get("body", b""))
+            size += len(chunks[-1])
+            if size > self.limit:
+                return await _too_large(self.limit, scope, receive, send)
+            more = message.get("more_body", False)
+        body, sent = b"".join(chunks), False
+
+        async def replay():
+            nonlocal sent
+            if sent:
+                return await receive()
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)
+
+
+async def _too_large(limit, scope, receive, send):
+    await _error(413, f"request body over {limit} bytes")(scope, receive, send)
+
+
+def _error(status, message):
+    return JSONResponse({"error": " ".join(str(message).split())}, status_code=status)
+
+
+def _validation_message(exc):
+    first = exc.errors()[0]
+    if first.get("type") == "json_invalid":
+        return "the request body is not valid JSON"
+    where = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
+    return f"{where}: {first.get('msg', 'invalid')}" if where else first.get("msg", "invalid request")
+
+
+# ------------------------------------------------------------------------------------------ app
+
+def create_app(model, tunebook, media_folder=None, max_body=MAX_BODY):
+    """The composer over a loaded CharModel and a tunebook file (created when missing)."""
+    book = Tunebook(tunebook)
+    media = MediaStore(media_folder)
+
+    @asynccontextmanager
+    async def lifespan(app):
+        yield
+        media.close()  # the rendered files live as long as the server
+
+    app = FastAPI(title="charrnn composer", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
+    model_name = f"{model.folder.resolve().name}/{model.weights_file.name}"
+    app.state.media, app.state.book = media, book
+    app.add_middleware(BodyLimit, limit=max_body)
+
+    @app.exception_handler(CharrnnError)
+    def bad_input(request, exc):
+        return _error(400, exc)
+
+    @app.exception_handler(RequestValidationError)
+    def bad_request(request, exc):
+        return _error(422, _validation_message(exc))
+
+    @app.exception_handler(HTTPException)
+    def http_error(request, exc):
+        return _error(exc.status_code, exc.detail)
+
+    @app.exception_handler(Exception)
+    def crash(request, exc):  # a bug, not bad input: still one line of JSON, no stack trace
+        return _error(500, f"internal error: {type(exc).__name__}")
+
+    def sampling(body):
+        return dict(temperature=body.temperature, top_p=body.top_p, top_k=body.top_k, random_seed=body.seed)
+
+    def answer(tune, settings):
+        item = media.render(tune.abc)
+        item.update(bars=bar_spans(tune.abc), title=tune.title, settings=settings)
+        return item
+
+    def readable(abc):
+        """A 400 when music21 cannot read the tune (the model could still, but nothing would play)."""
+        if not Tune(abc).parses:
+            raise CharrnnError("music21 cannot read this ABC as one tune with notes; check the header "
+                               "(X:, M:, L:, K:) and the bars")
+
+    # ------------------------------------------------------------------ page
+    @app.get("/")
+    def page():
+        return Response(resources.files(__package__).joinpath("static/index.html").read_text("utf-8"),
+                        media_type="text/html; charset=utf-8")
+
+    @app.get("/static/{name}")
+    def static(name: str):
+        if name not in STATIC:
+            return _error(404, f"no static file {name!r}")
+        return Response(resources.files(__package__).joinpath(f"static/{name}").read_text("utf-8"),
+                        media_type=STATIC[name])
+
+    @app.get("/api/media/{item_id}/{name}")
+    def media_file(item_id: str, name: str):
+        path = media.path(item_id, name)
+        if path is None:
+            return _error(404, "no such file (it may have expired; compose again)")
+        return FileResponse(path, media_type=FILES[name], filename=name)
+
+    # --------------------------------------------------------------- compose
+    @app.post("/api/compose")
+    def compose(body: Compose):
+        tune = model.continue_tune(body.start, type=body.type, meter=body.meter, key=body.key,
+                                   title=body.title, **sampling(body))[0]
+        return answer(tune, body.model_dump())
+
+    @app.post("/api/continue")
+    def continue_(body: Continue):
+        return answer(model.continue_tune(body.abc, **sampling(body))[0], body.model_dump(exclude={"abc"}))
+
+    @app.post("/api/vary")
+    def vary(body: Vary):
+        readable(body.abc)
+        tune = model.vary(body.abc, body.bars, candidates=body.candidates, **sampling(body))[0]
+        return answer(tune, body.model_dump(exclude={"abc"}))
+
+    @app.post("/api/fill")
+    def fill(body: Fill):
+        tune = model.fill(body.abc, candidates=body.candidates, **sampling(body))[0]
+        return answer(tune, body.model_dump(exclude={"abc"}))
+
+    @app.post("/api/render")
+    def render_abc(body: Abc):
+        readable(body.abc)
+        return answer(Tune(body.abc), {})
+
+    @app.post("/api/bars")
+    def bars(body: Abc):
+        return {"bars": bar_spans(body.abc)}
+
+    # -------------------------------------------------------------- tunebook
+    def entry(tune_id):
+        try:
+            return book.get(tune_id)
+        except KeyError:
+            raise HTTPException(404, f"no tune {tune_id} in the tunebook") from None
+
+    @app.get("/api/tunebook")
+    def tunebook_list():
+        return {"tunes": book.list()}
+
+    @app.post("/api/tunebook", status_code=201)
+    def tunebook_save(body: Save):
+        return book.add(body.abc, title=body.title, settings=body.settings, model=model_name)
+
+    @app.get("/api/tunebook.abc")
+    def tunebook_download():
+        return Response(book.export_abc(), media_type="text/vnd.abc; charset=utf-8",
+                        headers={"Content-Disposition": 'attachment; filename="tunebook.abc"'})
+
+    @app.get("/api/tunebook/{tune_id}")
+    def tunebook_get(tune_id: int):
+        return entry(tune_id)
+
+    @app.post("/api/tunebook/{tune_id}")
+    def tunebook_rename(tune_id: int, body: Rename):
+        entry(tune_id)
+        return book.rename(tune_id, body.title)
+
+    @app.delete("/api/tunebook/{tune_id}")
+    def tunebook_delete(tune_id: int):
+        entry(tune_id)
+        book.delete(tune_id)
+        return {"deleted": tune_id}
+
+    return app

@@ -1,0 +1,162 @@
+"""The composer's JSON API through FastAPI's TestClient: every endpoint, bad input, concurrency,
+and a tunebook that survives a restart. A tiny model keeps it fast."""
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from fastapi.testclient import TestClient
+
+import charrnn
+from charrnn.cli import build_parser
+from charrnn.composer.app import create_app
+from charrnn.corpus import split_tunes
+
+TUNE = "X:1\nT:Test\nM:6/8\nL:1/8\nK:D\nA|DFA dfa|gfe dcB|AFD DFA|BAG FED|\nDFA dfa|gfe dcB|AFD EFE|D3 D2:|\n"
+
+
+@pytest.fixture(scope="module")
+def model(tiny_run):
+    return charrnn.load(tiny_run)
+
+
+@pytest.fixture
+def client(model, tmp_path):
+    with TestClient(create_app(model, tmp_path / "book.sqlite", media_folder=tmp_path / "media")) as c:
+        yield c
+
+
+def error_of(response, status):
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert list(body) == ["error"] and "\n" not in body["error"] and "Traceback" not in body["error"]
+    return body["error"]
+
+
+def test_page_and_static_files_are_local(client):
+    page = client.get("/")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    for name, kind in (("composer.js", "text/javascript"), ("composer.css", "text/css")):
+        r = client.get(f"/static/{name}")
+        assert r.status_code == 200 and r.headers["content-type"].startswith(kind)
+        assert "http://" not in r.text and "https://" not in r.text
+    assert "http://" not in page.text and "https://" not in page.text
+    error_of(client.get("/static/../app.py"), 404)
+    error_of(client.get("/static/index.html.bak"), 404)
+
+
+def test_compose_answers_with_media_urls(client):
+    r = client.post("/api/compose", json={"type": "reel", "meter": "6/8", "key": "D", "start": "|:DFA dfa|",
+                                          "temperature": 0.8, "top_p": 0.95, "seed": 7})
+    assert r.status_code == 200, r.text
+    tune = r.json()
+    assert {"id", "abc", "valid", "score", "audio", "midi"} <= set(tune)
+    assert "\nR:reel\nM:6/8\nL:1/8\nK:D\n|:DFA dfa|" in tune["abc"]
+    assert tune["score"] == f"/api/media/{tune['id']}/score.svg"
+    assert client.get(tune["score"]).headers["content-type"] == "image/svg+xml"
+    again = client.post("/api/compose", json={"type": "reel", "meter": "6/8", "key": "D", "start": "|:DFA dfa|",
+                                              "temperature": 0.8, "top_p": 0.95, "seed": 7}).json()
+    assert again["abc"] == tune["abc"] and again["id"] != tune["id"]
+
+
+def test_render_serves_score_audio_and_midi(client, oneills_file):
+    abc = split_tunes(oneills_file.read_text())[0]
+    tune = client.post("/api/render", json={"abc": abc}).json()
+    assert tune["valid"] is True and tune["problems"] == []
+    for key, kind, magic in (("score", "image/svg+xml", b"<svg"), ("audio", "audio/wav", b"RIFF"),
+                             ("midi", "audio/midi", b"MThd")):
+        r = client.get(tune[key])
+        assert r.status_code == 200 and r.headers["content-type"] == kind
+        assert magic in r.content[:400]
+
+
+def test_continue_vary_fill_and_bars(client):
+    cont = client.post("/api/continue", json={"abc": TUNE[:60], "seed": 1}).json()
+    assert cont["abc"].startswith(TUNE[:60])
+    varied = client.post("/api/vary", json={"abc": TUNE, "bars": [3], "candidates": 16, "seed": 2}).json()
+    assert varied["abc"] != TUNE and len(varied["bars"]) == 9
+    holes = TUNE.replace("BAG FED", "*")
+    filled = client.post("/api/fill", json={"abc": holes, "candidates": 16, "seed": 3}).json()
+    assert "*" not in filled["abc"] and len(filled["bars"]) == 9
+    spans = client.post("/api/bars", json={"abc": TUNE}).json()["bars"]
+    assert [TUNE[a:b] for a, b in spans][:2] == ["A", "DFA dfa"]
+
+
+@pytest.mark.parametrize("path, body, status, words", [
+    ("/api/compose", {"temperature": 0}, 422, "temperature"),
+    ("/api/compose", {"temperature": 1e9}, 422, "temperature"),
+    ("/api/compose", {"top_p": 2}, 422, "top_p"),
+    ("/api/compose", {"seed": -1}, 422, "seed"),
+    ("/api/compose", {"key": "H#"}, 400, "key 'H#'"),
+    ("/api/compose", {"meter": "x"}, 400, "meter 'x'"),
+    ("/api/compose", {"start": "|:DFA \u2603|", "key": "D"}, 400, "'\u2603'"),
+    ("/api/compose", {"start": "|:DFA dfa|"}, 400, "need a key"),
+    ("/api/compose", {"colour": "red"}, 422, "colour"),
+    ("/api/continue", {}, 422, "abc"),
+    ("/api/vary", {"abc": TUNE, "bars": [10]}, 400, "out of range"),
+    ("/api/vary", {"abc": TUNE, "bars": []}, 422, "bars"),
+    ("/api/vary", {"abc": TUNE, "bars": ["x"]}, 422, "bars"),
+    ("/api/vary", {"abc": TUNE, "bars": [1], "candidates": 10000}, 422, "candidates"),
+    ("/api/vary", {"abc": "X:1\nK:D\n[[[|", "bars": [1]}, 400, "music21 cannot read"),
+    ("/api/fill", {"abc": TUNE}, 400, "no bars written as *"),
+    ("/api/render", {"abc": "X:1\nT:none\nK:D\n"}, 400, "music21 cannot read"),
+    ("/api/tunebook", {"abc": TUNE, "title": "a\nb"}, 422, "title"),
+])
+def test_bad_input_is_one_line_4xx(client, path, body, status, words):
+    assert words in error_of(client.post(path, json=body), status)
+
+
+def test_bad_bodies_and_paths(client):
+    assert "not valid JSON" in error_of(client.post("/api/compose", content=b"{nope",
+                                                    headers={"content-type": "application/json"}), 422)
+    assert "over" in error_of(client.post("/api/compose", content=b" " * 70_000,
+                                          headers={"content-type": "application/json"}), 413)
+    chunks = (b" " * 10_000 for _ in range(10))  # no Content-Length: counted as it arrives
+    assert "over" in error_of(client.post("/api/render", content=chunks,
+                                          headers={"content-type": "application/json"}), 413)
+    for path in ("/api/media/../../../etc/passwd", "/api/media/%2e%2e/score.svg", "/api/media/0/x",
+                 "/api/media/" + "a" * 32 + "/score.svg", "/api/media/x/..%2f..%2fbook.sqlite"):
+        assert client.get(path).status_code == 404
+    error_of(client.get("/api/tunebook/999"), 404)
+    error_of(client.get("/api/tunebook/abc"), 422)
+    error_of(client.delete("/api/tunebook/999"), 404)
+    error_of(client.put("/api/compose", json={}), 405)
+
+
+def test_two_composes_at_once(client):
+    bodies = [{"type": "reel", "meter": "4/4", "key": k, "seed": i} for i, k in enumerate(["D", "G", "A", "Em"])]
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(lambda b: client.post("/api/compose", json=b), bodies))
+    assert [r.status_code for r in answers] == [200] * 4
+    tunes = [r.json() for r in answers]
+    assert len({t["id"] for t in tunes}) == 4
+    assert all(f"K:{b['key']}\n" in t["abc"] for b, t in zip(bodies, tunes))
+
+
+def test_tunebook_crud_download_and_restart(model, tmp_path):
+    book = tmp_path / "book.sqlite"
+    with TestClient(create_app(model, book)) as c:
+        first = c.post("/api/tunebook", json={"abc": TUNE, "settings": {"type": "jig", "seed": 7}})
+        assert first.status_code == 201
+        entry = first.json()
+        assert entry["title"] == "Test" and entry["settings"] == {"type": "jig", "seed": 7}
+        assert entry["model"].endswith(".weights.h5")
+        second = c.post("/api/tunebook", json={"abc": TUNE.replace("X:1", "X:5"), "title": "Second"}).json()
+        assert "\nT:Second\n" in c.get(f"/api/tunebook/{second['id']}").json()["abc"]
+        renamed = c.post(f"/api/tunebook/{entry['id']}", json={"title": "The Kitchen Jig"}).json()
+        assert renamed["title"] == "The Kitchen Jig" and "\nT:The Kitchen Jig\n" in renamed["abc"]
+        third = c.post("/api/tunebook", json={"abc": TUNE, "title": "Third"}).json()
+        assert c.delete(f"/api/tunebook/{third['id']}").json() == {"deleted": third["id"]}
+    # A new server on the same file: everything saved is there (each write was committed).
+    with TestClient(create_app(model, book)) as c:
+        listed = c.get("/api/tunebook").json()["tunes"]
+        assert [t["title"] for t in listed] == ["The Kitchen Jig", "Second"] and "abc" not in listed[0]
+        r = c.get("/api/tunebook.abc")
+        assert r.status_code == 200 and "attachment" in r.headers["content-disposition"]
+        assert r.headers["content-type"].startswith("text/vnd.abc")
+        tunes = split_tunes(r.text)
+        assert [t.splitlines()[0] for t in tunes] == ["X:1", "X:2"]
+        assert "T:The Kitchen Jig" in tunes[0] and "T:Second" in tunes[1]
+
+
+def test_serve_is_a_subcommand():
+    args = build_parser().parse_args(["serve", "--port", "8123", "--tunebook", "b.sqlite"])
+    assert (args.host, args.port, args.tunebook, args.model) == ("127.0.0.1", 8123, "b.sqlite", None)
