@@ -16,6 +16,7 @@ import csv
 import json
 import math
 import time
+import warnings
 from pathlib import Path
 
 import keras
@@ -103,7 +104,12 @@ class RunState(keras.callbacks.Callback):
         state = self.state
         if not state.get("epochs_done"):
             return
-        self.model.load_weights(self.out / state["weights"])  # weights and Adam's state
+        optimizer = self.model.optimizer
+        if not optimizer.built:  # its slots must exist for the saved ones to load into
+            optimizer.build(self.model.trainable_variables)
+        with warnings.catch_warnings():  # Keras only warns when a saved object does not fit
+            warnings.simplefilter("error", UserWarning)
+            self.model.load_weights(self.out / state["weights"])  # weights and Adam's state
         if state.get("learning_rate") is not None:
             self.model.optimizer.learning_rate.assign(state["learning_rate"])
         if self.reduce_lr is not None and state.get("reduce_lr"):
