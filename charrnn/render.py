@@ -20,6 +20,7 @@ from pathlib import Path
 
 from .abc.text import read_abc_text, tunes_with_lines
 from .errors import CharrnnError
+from .files import check_out_folder
 from .music import perform
 from .music.audio import find_soundfont
 from .music.perform import DEFAULT_PROGRAM, METER_TEMPO, check_options  # noqa: F401 (part of this API)
@@ -82,6 +83,7 @@ def render_file(abc_path, out_dir, formats=("midi",), program=None, tempo=None):
     unknown = set(formats) - set(FORMATS)
     if unknown:
         raise CharrnnError(f"unknown format(s) {sorted(unknown)}; choose from {', '.join(FORMATS)}")
+    out_dir = check_out_folder(out_dir)
     check_options(program, tempo)
     for fmt in formats:
         for tool in NEEDS.get(fmt, []):
@@ -143,5 +145,7 @@ def run(args):
         else:
             print(f"{args.file}:{r.line}: skipped {r.title!r}: {r.error}", file=sys.stderr)
     done = sum(r.ok for r in results)
+    if not done:
+        raise CharrnnError(f"{args.file}: none of its {len(results)} tunes could be rendered (reasons above)")
     print(f"rendered {done} of {len(results)} tunes -> {out}/")
-    return 0 if done else 1
+    return 0
