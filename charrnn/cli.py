@@ -90,9 +90,9 @@ def build_parser():
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
-    if (getattr(args, "random_seed", None) or 0) < 0:
-        parser.error(f"argument --random-seed: must be 0 or more, not {args.random_seed}")
     try:
+        if (getattr(args, "random_seed", None) or 0) < 0:
+            raise CharrnnError(f"--random-seed must be 0 or more, not {args.random_seed}")
         return args.func(args)
     except CharrnnError as e:
         print(f"charrnn: error: {e}", file=sys.stderr)
