@@ -19,8 +19,8 @@ from pathlib import Path
 from .abc.header import FIELD, header_field
 from .abc.repeats import implicit_repeats
 from .abc.text import join_tunes, read_abc_text, split_tunes, strip_comment
-from .errors import CharrnnError
-from .files import check_out_folder, replacing, write_text_atomic
+from .errors import CharrnnError, check_out_folder
+from .files import replacing, write_text_atomic
 from .nn.vocab import Vocabulary
 
 DEFAULT_COLLECTIONS = ("oneills1850", "ryansMammoth", "airdsAirs")

@@ -41,31 +41,3 @@ def write_text_atomic(path, text):
 def write_json_atomic(path, data, **options):
     return write_text_atomic(path, json.dumps(data, indent=2, **options) + "\n")
 
-
-def check_out_folder(path, option="--out"):
-    """A CharrnnError, before any work, when `path` cannot be an output folder: it is a file, a
-    folder above it is a file, or the nearest existing folder is not writable. Creates nothing."""
-    from .errors import CharrnnError
-
-    path = Path(path)
-    if path.exists() and not path.is_dir():
-        raise CharrnnError(f"{path}: {option} must be a folder, and this is a file")
-    existing = path.absolute()
-    while not existing.exists():
-        existing = existing.parent
-    if not existing.is_dir():
-        raise CharrnnError(f"{path}: {option} cannot be a folder: {existing} is a file")
-    if not os.access(existing, os.W_OK | os.X_OK):
-        raise CharrnnError(f"{path}: {option} is not writable ({existing}: permission denied)")
-    return path
-
-
-def check_out_file(path, option="--out"):
-    """The same check for an output file: its folder must be one we can write, and it must not be a folder."""
-    from .errors import CharrnnError
-
-    path = Path(path)
-    if path.is_dir():
-        raise CharrnnError(f"{path}: {option} must be a file, and this is a folder")
-    check_out_folder(path.parent, option)
-    return path

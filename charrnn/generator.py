@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import CharrnnError
-from .files import check_out_folder, replacing, write_text_atomic
+from .errors import CharrnnError, check_out_folder
+from .files import replacing, write_text_atomic
 from .nn.config import ModelConfig
 from .nn.sampling import SAMPLING, StepNet, check_sampling_args, sample_tunes
 from .nn.vocab import Vocabulary

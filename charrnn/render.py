@@ -19,8 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .abc.text import read_abc_text, tunes_with_lines
-from .errors import CharrnnError
-from .files import check_out_folder
+from .errors import CharrnnError, check_out_folder
 from .music import perform
 from .music.audio import find_soundfont
 from .music.perform import DEFAULT_PROGRAM, METER_TEMPO, check_options  # noqa: F401 (part of this API)

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .corpus import load_corpus
-from .errors import CharrnnError
-from .files import check_out_folder, write_json_atomic
+from .errors import CharrnnError, check_out_folder
+from .files import write_json_atomic
 from .generator import CharModel
 from .nn.runstate import load_run_state
 from .nn.config import ModelConfig, resolve_precision

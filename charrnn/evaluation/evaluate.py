@@ -22,8 +22,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ..corpus import load_corpus, model_corpus
-from ..errors import CharrnnError
-from ..files import check_out_folder, write_text_atomic
+from ..errors import CharrnnError, check_out_folder
+from ..files import write_text_atomic
 from ..generator import default_weights_dir, load
 from ..nn.sampling import SAMPLING
 from .baselines import baseline_bpc

@@ -14,8 +14,7 @@ import numpy as np
 
 from ..abc.header import header_field
 from ..corpus import load_corpus, model_corpus
-from ..files import check_out_folder
-from ..errors import CharrnnError
+from ..errors import CharrnnError, check_out_folder
 from ..generator import default_weights_dir, load
 from ..nn.sampling import SAMPLING
 from ..tune import Tune

@@ -9,8 +9,7 @@ import random
 from pathlib import Path
 from statistics import NormalDist
 
-from ..errors import CharrnnError
-from ..files import check_out_folder
+from ..errors import CharrnnError, check_out_folder
 from .make import SOURCES
 
 
