@@ -43,8 +43,9 @@ def _train(args):
     history = train(data=args.data, out=args.out, epochs=args.epochs, save_every=args.save_every,
                     batch_size=args.batch_size, seq_len=args.seq_len, learning_rate=args.learning_rate,
                     cell=args.cell, layers=args.layers, units=args.units, embedding=args.embedding,
-                    dropout=args.dropout, precision=args.precision, init_from=args.init_from)
-    if history.history:
+                    dropout=args.dropout, precision=args.precision, init_from=args.init_from,
+                    random_seed=args.random_seed)
+    if history is not None and history.history:
         last = {k: round(v[-1], 4) for k, v in history.history.items()}
         print(f"done: {last} -> {args.out}/")
     return 0
@@ -78,6 +79,7 @@ def build_parser():
     tr.add_argument("--dropout", type=float, default=MODEL_DEFAULTS["dropout"])
     tr.add_argument("--init-from", metavar="RUN_DIR",
                     help="start from this trained model's weights (fine-tune; same config)")
+    tr.add_argument("--random-seed", type=int, default=None, help="repeatable initial weights and dropout")
     tr.add_argument("--precision", choices=PRECISIONS, default=TRAIN_DEFAULTS.precision,
                     help="auto (default): mixed_bfloat16 on CPUs with AMX/AVX512-BF16, else float32")
     tr.set_defaults(func=_train)
@@ -91,6 +93,8 @@ def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        if (getattr(args, "random_seed", None) or 0) < 0:
+            raise CharrnnError(f"--random-seed must be 0 or more, not {args.random_seed}")
         return args.func(args)
     except CharrnnError as e:
         print(f"charrnn: error: {e}", file=sys.stderr)

@@ -9,7 +9,9 @@ The corpus folder holds `train.abc` and `valid.abc` (one blank line between tune
 the same rule `../shared/bench/ngram_bpc.py` uses, so baselines compare on one split.
 """
 import csv
+import json
 import re
+import sys
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -17,7 +19,7 @@ from pathlib import Path
 from .abc.header import FIELD, header_field
 from .abc.repeats import implicit_repeats
 from .abc.text import join_tunes, read_abc_text, split_tunes, strip_comment
-from .errors import CharrnnError
+from .errors import CharrnnError, check_out_folder
 from .files import replacing, write_text_atomic
 from .nn.vocab import Vocabulary
 
@@ -80,11 +82,20 @@ def _body_key(text):
     return re.sub(r"\s+", "", text.split("\n", 1)[1])
 
 
+# Control characters (but tab) mean binary data, not notation: such a tune is skipped, not learnt.
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
 def read_tunes(path, collection=""):
     """All usable tunes of one .abc file, as AbcTune records."""
     path = Path(path)
     tunes = []
     for raw in split_tunes(read_abc_text(path)):
+        if CONTROL.search(raw):
+            print(f"note: {path}: skipped tune X:{strip_comment(header_field(raw, 'X'))} "
+                  f"({header_field(raw, 'T') or 'untitled'}): it holds control characters (binary data?)",
+                  file=sys.stderr)
+            continue
         text = normalise_tune(raw)
         if text:
             tunes.append(AbcTune(text, collection or path.parent.name, path.name,
@@ -143,9 +154,9 @@ def build_corpus(sources=DEFAULT_COLLECTIONS, out="data/abc"):
 
     Returns a summary dict (tune and character counts, vocabulary size).
     """
+    out = check_out_folder(out)
     tunes = collect_tunes(list(sources) or DEFAULT_COLLECTIONS)
     train, valid = split_train_valid(tunes)
-    out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     train_text = join_tunes(t.text for t in train)
     valid_text = join_tunes(t.text for t in valid)
@@ -194,3 +205,24 @@ def load_corpus(folder="data/abc"):
     vocab_path = folder / "char_to_idx.json"
     vocab = Vocabulary.load(vocab_path) if vocab_path.is_file() else Vocabulary.from_text(train_text + valid_text)
     return Corpus(train_text, valid_text, vocab)
+
+
+def model_corpus(folder):
+    """The corpus folder the model in run folder `folder` was trained on, from its train_args.json.
+
+    New runs record an absolute path; a relative one (the shipped weights/ records data/abc) is
+    looked for in the current folder, then beside the run folder, so the shipped model's corpus
+    is found wherever the repository is, as its weights are."""
+    folder = Path(folder)
+    args_path = folder / "train_args.json"
+    try:
+        data = json.loads(args_path.read_text(encoding="utf-8"))["data"]
+    except (OSError, ValueError, KeyError, TypeError):
+        raise CharrnnError(f"{folder}: the model does not record its corpus ({args_path} missing or "
+                           "without 'data'); pass --data") from None
+    recorded = Path(data)
+    candidates = [recorded] if recorded.is_absolute() else [recorded, folder / recorded, folder.parent / recorded]
+    for candidate in candidates:
+        if (candidate / "train.abc").is_file():
+            return candidate
+    raise CharrnnError(f"{folder}: the model's corpus {data} (in {args_path.name}) is not found; pass --data")

@@ -40,3 +40,4 @@ def write_text_atomic(path, text):
 
 def write_json_atomic(path, data, **options):
     return write_text_atomic(path, json.dumps(data, indent=2, **options) + "\n")
+

@@ -7,15 +7,18 @@
 
     charrnn generate -n 10 --temperature 0.9 --seed 'X:1\\nM:6/8\\n' --random-seed 7 --out samples/
 """
+import math
+import numbers
 import os
 import re
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
 
 from . import steering
-from .errors import CharrnnError
+from .errors import CharrnnError, check_out_folder
 from .files import replacing, write_text_atomic
 from .nn.config import ModelConfig
 from .nn.form import FORM_FILE, FormConfig, gain_nats, tune_rows
@@ -29,6 +32,24 @@ WEIGHT_FILES = ("best.weights.h5", "last.weights.h5")
 def default_weights_dir():
     """$CHARRNN_WEIGHTS, else the weights/ folder shipped beside the package."""
     return Path(os.environ.get("CHARRNN_WEIGHTS", Path(__file__).resolve().parent.parent / "weights"))
+
+
+def check_generate_args(seed, n, temperature, top_k, top_p, max_chars, random_seed):
+    """Arguments of generate() of the wrong type or out of range: a CharrnnError naming the argument."""
+    def whole(name, value, low):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low):
+            raise CharrnnError(f"{name} must be a whole number at least {low}, not {value!r}")
+
+    if not isinstance(seed, str):
+        raise CharrnnError(f"seed must be text (a str such as 'X:'), not {seed!r}")
+    whole("n", n, 1)
+    whole("max_chars", max_chars, 1)
+    whole("top_k", top_k, 1)
+    whole("random_seed", random_seed, 0)
+    for name, value in (("temperature", temperature), ("top_p", top_p)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Real)
+                                  or not math.isfinite(value)):
+            raise CharrnnError(f"{name} must be a finite number, not {value!r}")
 
 
 def _weights_file(folder):
@@ -64,7 +85,9 @@ class CharModel:
 
         model = build_model(self.config, batch_size=batch_size, seq_len=seq_len, stateful=stateful)
         try:
-            model.load_weights(self.weights_file)
+            with warnings.catch_warnings():  # Keras warns about what does not fit, then fails: one line
+                warnings.simplefilter("ignore")
+                model.load_weights(self.weights_file)
         except FileNotFoundError:
             raise CharrnnError(f"{self.weights_file}: weights file not found") from None
         except Exception as e:  # h5py/Keras raise OSError, ValueError, KeyError... on bad files
@@ -101,6 +124,7 @@ class CharModel:
 
         `form=True` samples with the model's form.json when it has one (copied bars, cadences on
         the tonic); False samples the network alone; a FormConfig uses that one."""
+        check_generate_args(seed, n, temperature, top_k, top_p, max_chars, random_seed)
         check_sampling_args(temperature, top_k, top_p)
         if n < 1 or max_chars < 1:
             raise CharrnnError("n and max_chars must be at least 1")
@@ -208,6 +232,9 @@ def write_tunes(tunes, out):
 
 
 def _run(args):
+    check_out_folder(args.out)  # before the sampling, not after it
+    check_generate_args(args.seed, args.n, args.temperature, args.top_k, args.top_p, args.max_chars,
+                        args.random_seed)
     model = load(args.model)
     options = dict(seed=args.seed.replace("\\n", "\n"), temperature=args.temperature, top_k=args.top_k,
                    top_p=args.top_p, max_chars=args.max_chars, form=not args.no_form)
@@ -226,6 +253,7 @@ def _run(args):
 
 
 def _export(args):
+    check_out_folder(args.out)
     out = load(args.run).export(args.out)
     print(f"exported {args.run} -> {out}/")
     return 0

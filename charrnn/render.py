@@ -19,13 +19,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .abc.text import read_abc_text, tunes_with_lines
-from .errors import CharrnnError
+from .errors import CharrnnError, check_out_folder
 from .music import perform
 from .music.audio import find_soundfont
 from .music.perform import DEFAULT_PROGRAM, METER_TEMPO, check_options  # noqa: F401 (part of this API)
 from .music.tools import find_tool
 from .tune import Tune
 
+CHORD_SYMBOL = re.compile(r'"[^"^_<>@\n][^"\n]*"')  # "Em" is a chord; "^text" and the like are annotations
 FORMATS = ("midi", "wav", "svg", "png", "pdf", "musicxml")
 SUFFIX = {"midi": ".mid", "wav": ".wav", "svg": ".svg", "png": ".png", "pdf": ".pdf", "musicxml": ".musicxml"}
 NEEDS = {"wav": ["fluidsynth"], "svg": ["abcm2ps"], "png": ["abcm2ps", "gs"], "pdf": ["abcm2ps", "gs"]}
@@ -82,6 +83,7 @@ def render_file(abc_path, out_dir, formats=("midi",), program=None, tempo=None):
     unknown = set(formats) - set(FORMATS)
     if unknown:
         raise CharrnnError(f"unknown format(s) {sorted(unknown)}; choose from {', '.join(FORMATS)}")
+    out_dir = check_out_folder(out_dir)
     check_options(program, tempo)
     for fmt in formats:
         for tool in NEEDS.get(fmt, []):
@@ -135,13 +137,22 @@ def register_cli(subparsers):
 def run(args):
     formats = [f for f in FORMATS if getattr(args, f)] or ["midi"]
     out = Path(args.out) if args.out else Path(Path(args.file).stem)
+    existed = out.exists()
     results = render_file(args.file, out, formats, program=args.program, tempo=args.tempo)
+    if not any(r.ok for r in results):
+        if not existed and not any(out.iterdir()):
+            out.rmdir()  # refused: leave nothing behind
+        first = results[0]
+        raise CharrnnError(f"{args.file}: none of its {len(results)} tunes could be rendered "
+                           f"(line {first.line}, {first.title!r}: {first.error})")
     for i, r in enumerate(results, 1):
         if r.ok:
             took = "  ".join(f"{f} {s:.2f}s" for f, s in r.seconds.items())
             print(f"{i:3d} {r.title}: {took}")
         else:
             print(f"{args.file}:{r.line}: skipped {r.title!r}: {r.error}", file=sys.stderr)
+    if CHORD_SYMBOL.search(read_abc_text(args.file)):
+        print("note: guitar-chord symbols (\"Em\") are left out of the MIDI and audio", file=sys.stderr)
     done = sum(r.ok for r in results)
     print(f"rendered {done} of {len(results)} tunes -> {out}/")
-    return 0 if done else 1
+    return 0

@@ -5,17 +5,23 @@
 
 A run folder holds config.json + char_to_idx.json (what rebuilds the model), best.weights.h5
 (lowest validation loss), last.weights.h5, checkpoints/epoch_NNN.weights.h5 every
-`save_every` epochs, log.csv and history.png. Interrupt it and run the same command again:
-Keras' BackupAndRestore resumes from the last completed epoch, optimizer state included.
+`save_every` epochs, log.csv and history.png. Interrupt it and run the same command again: it
+resumes from the last completed epoch, optimizer and learning-rate schedule included
+(run_state.json, charrnn.nn.callbacks.RunState). Run it with more --epochs to extend a finished
+run; the same command on a finished run says so and changes nothing.
 """
 import dataclasses
+import json
+import math
+import numbers
 from dataclasses import dataclass
 from pathlib import Path
 
 from .corpus import load_corpus
-from .errors import CharrnnError
+from .errors import CharrnnError, check_out_folder
 from .files import write_json_atomic
 from .generator import CharModel
+from .nn.runstate import load_run_state
 from .nn.config import ModelConfig, resolve_precision
 from .nn.vocab import Vocabulary
 
@@ -52,6 +58,77 @@ def _check_run_folder(out, config, vocab):
                                "run's; use a new --out folder")
 
 
+def _check_train_args(epochs, save_every, batch_size, seq_len, learning_rate, random_seed):
+    for name, value in (("epochs", epochs), ("save_every", save_every), ("batch_size", batch_size),
+                        ("seq_len", seq_len)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+            raise CharrnnError(f"{name} must be a whole number at least 1, not {value!r}")
+    if (isinstance(learning_rate, bool) or not isinstance(learning_rate, numbers.Real)
+            or not 0 < learning_rate < math.inf):
+        raise CharrnnError(f"learning_rate must be a positive number, not {learning_rate!r}")
+    if random_seed is not None and (isinstance(random_seed, bool) or not isinstance(random_seed, numbers.Integral)
+                                    or not 0 <= random_seed < 2**32):
+        raise CharrnnError(f"random_seed must be a whole number from 0 to 2**32 - 1, not {random_seed!r}")
+
+
+# What a resumed or extended run must share with the run it continues (epochs may grow).
+RESUME_ARGS = ("batch_size", "seq_len", "learning_rate")
+
+
+def _check_resume(out, done, epochs, args):
+    """A run folder with `done` epochs: the settings must be the run's own. Returns True when the
+    run already has `epochs` epochs (nothing to do)."""
+    try:
+        saved = json.loads((out / "train_args.json").read_text())
+    except (OSError, ValueError):
+        saved = {}
+    changed = {k: (saved[k], args[k]) for k in RESUME_ARGS if k in saved and saved[k] != args[k]}
+    if changed:
+        raise CharrnnError(f"{out}: this run trained {done} epochs with other settings (saved vs requested: "
+                           f"{changed}); continue it with its own, or start a new --out folder "
+                           "(--init-from to start from its weights)")
+    return done >= epochs
+
+
+def _encode_split(vocab, corpus, data):
+    """train.abc and valid.abc as ids; characters the vocabulary lacks are named with every
+    file and line that holds them."""
+    texts = {"train.abc": corpus.train_text, "valid.abc": corpus.valid_text}
+    unknown = {}
+    for name, text in texts.items():
+        for n, line in enumerate(text.split("\n"), 1):
+            for ch in set(line) - set(vocab.char_to_idx):
+                unknown.setdefault(ch, {}).setdefault(name, []).append(n)
+    if unknown:
+        def where(files):
+            return "; ".join(f"{data}/{name} line{'s' if len(ls) > 1 else ''} "
+                             f"{', '.join(map(str, ls[:5]))}{' ...' if len(ls) > 5 else ''}"
+                             for name, ls in files.items())
+        shown = ", ".join(f"{ch!r} ({where(files)})" for ch, files in sorted(unknown.items())[:10])
+        more = f" and {len(unknown) - 10} more" if len(unknown) > 10 else ""
+        raise CharrnnError(f"characters not in the model's vocabulary: {shown}{more}")
+    return vocab.encode(texts["train.abc"]), vocab.encode(texts["valid.abc"])
+
+
+def _check_sizes(train_ids, valid_ids, data, batch_size, seq_len, verbose):
+    """A training text that fills at least one batch, or a one-line error saying what to lower.
+    Returns whether valid.abc is long enough to validate on (one lane of seq_len + 1)."""
+    n = len(train_ids)
+    if n < batch_size * seq_len + 1:
+        lanes = (n - 1) // seq_len
+        if lanes >= 1:
+            raise CharrnnError(f"{data}/train.abc: {n:,} characters are too few for {batch_size} lanes of "
+                               f"{seq_len} characters; use --batch-size {lanes} or lower")
+        raise CharrnnError(f"{data}/train.abc: {n:,} characters are too few to train on "
+                           f"(one lane of --seq-len {seq_len} needs {seq_len + 1}); add tunes or lower --seq-len")
+    if len(valid_ids) >= seq_len + 1:
+        return True
+    if verbose:
+        print(f"note: {data}/valid.abc is missing or shorter than one lane of {seq_len + 1} characters; "
+              "no validation, best.weights.h5 follows the training loss")
+    return False
+
+
 def _starting_model(init_from, config):
     """The trained model a run starts from; its config must match the requested one, dropout and
     vocabulary aside (the run takes the model's vocabulary)."""
@@ -66,7 +143,7 @@ def train(data="data/abc", out="runs/default", epochs=TRAIN_DEFAULTS.epochs, sav
           batch_size=TRAIN_DEFAULTS.batch_size, seq_len=TRAIN_DEFAULTS.seq_len,
           learning_rate=TRAIN_DEFAULTS.learning_rate, cell=MODEL_DEFAULTS["cell"], layers=MODEL_DEFAULTS["layers"],
           units=MODEL_DEFAULTS["units"], embedding=MODEL_DEFAULTS["embedding"], dropout=MODEL_DEFAULTS["dropout"],
-          precision=TRAIN_DEFAULTS.precision, init_from=None, verbose=True):
+          precision=TRAIN_DEFAULTS.precision, init_from=None, random_seed=None, verbose=True):
     """Train (or resume training) a model on `data`, writing the run folder `out`.
 
     `precision="auto"` trains in mixed_bfloat16 on CPUs with bfloat16 units (AMX, AVX512-BF16)
@@ -79,7 +156,11 @@ def train(data="data/abc", out="runs/default", epochs=TRAIN_DEFAULTS.epochs, sav
     must match (dropout may differ), and the data is encoded with its vocabulary, so a
     character the model has never seen is an error that names it.
 
-    Returns the Keras History of the epochs run in this call.
+    A run folder that has trained some epochs continues from the last one (weights, Adam's
+    state, learning-rate schedule) up to `epochs`; with `epochs` or more done, it is complete and
+    nothing changes. `random_seed` makes the initial weights and dropout repeatable.
+
+    Returns the Keras History of the epochs run in this call (None when the run was complete).
     """
     import keras  # loaded here, not at import: `charrnn --help` reads this module's defaults
 
@@ -87,9 +168,10 @@ def train(data="data/abc", out="runs/default", epochs=TRAIN_DEFAULTS.epochs, sav
     from .nn.data import make_dataset
     from .nn.model import build_model, compile_model
 
-    if epochs < 1 or save_every < 1 or batch_size < 1 or seq_len < 1:
-        raise CharrnnError("epochs, save_every, batch_size and seq_len must be at least 1")
+    _check_train_args(epochs, save_every, batch_size, seq_len, learning_rate, random_seed)
     precision = resolve_precision(precision)
+    out = Path(out)
+    check_out_folder(out)
     corpus = load_corpus(data)
     vocab = corpus.vocab
     config = ModelConfig(vocab_size=len(vocab), cell=cell, layers=layers, units=units,
@@ -99,29 +181,41 @@ def train(data="data/abc", out="runs/default", epochs=TRAIN_DEFAULTS.epochs, sav
         # Fine-tuning keeps the starting model's characters: its Embedding rows are indexed by them.
         start = _starting_model(init_from, config)
         vocab, config = start.vocab, dataclasses.replace(config, vocab_size=start.config.vocab_size)
-    out = Path(out)
     _check_run_folder(out, config, vocab)
+    args = {"data": str(Path(data).resolve()), "epochs": epochs, "save_every": save_every,
+            "batch_size": batch_size, "seq_len": seq_len, "learning_rate": learning_rate,
+            "precision": precision, "init_from": None if init_from is None else str(init_from),
+            "random_seed": random_seed}
+    state = load_run_state(out)
+    done = state["epochs_done"]
+    if done and _check_resume(out, done, epochs, args):
+        if verbose:
+            print(f"{out}: complete, {done} epochs trained; nothing to do (more epochs: --epochs {done + 10})")
+        return None
+    train_ids, valid_ids = _encode_split(vocab, corpus, data)
+    validate = _check_sizes(train_ids, valid_ids, data, batch_size, seq_len, verbose)
+    if done and verbose:
+        print(f"{out}: resuming after epoch {done} of {epochs}")
+
+    import keras  # loaded here, not at import: `charrnn --help` reads this module's defaults
+
+    from .nn.callbacks import run_callbacks
+    from .nn.data import make_dataset
+    from .nn.model import build_model, compile_model
+
+    if random_seed is not None:
+        keras.utils.set_random_seed(random_seed)
     out.mkdir(parents=True, exist_ok=True)
     config.save(out / "config.json")
     vocab.save(out / "char_to_idx.json")
-    write_json_atomic(out / "train_args.json", {
-        "data": str(data), "epochs": epochs, "save_every": save_every, "batch_size": batch_size,
-        "seq_len": seq_len, "learning_rate": learning_rate, "precision": precision,
-        "init_from": None if init_from is None else str(init_from)})
+    write_json_atomic(out / "train_args.json", args)
 
-    train_ids = vocab.encode(corpus.train_text, where=f"{data}/train.abc")
     train_ds = make_dataset(train_ids, batch_size, seq_len)
-    valid_ds = None
-    valid_ids = vocab.encode(corpus.valid_text, where=f"{data}/valid.abc")
-    if len(valid_ids) > batch_size * seq_len + 1:
-        valid_ds = make_dataset(valid_ids, batch_size, seq_len)
-    elif verbose:
-        print(f"note: {data}/valid.abc is too short for {batch_size} x {seq_len} batches; "
-              "no validation, best.weights.h5 follows training loss")
-
+    # A short valid.abc is read in overlapping lanes, so small corpora still validate.
+    valid_ds = make_dataset(valid_ids, batch_size, seq_len, overlap=True) if validate else None
     model = build_model(config, batch_size=batch_size, seq_len=seq_len, stateful=True, precision=precision)
     if start is not None:
         model.load_weights(start.weights_file)  # a resumed run then restores its own weights over these
     compile_model(model, optimizer=keras.optimizers.Adam(learning_rate, global_clipnorm=5.0))
-    return model.fit(train_ds, validation_data=valid_ds, epochs=epochs, shuffle=False,
-                     callbacks=run_callbacks(out, save_every, valid_ds is not None, verbose), verbose=0)
+    return model.fit(train_ds, validation_data=valid_ds, epochs=epochs, initial_epoch=done, shuffle=False,
+                     callbacks=run_callbacks(out, save_every, validate, verbose, state), verbose=0)

@@ -4,7 +4,7 @@ import json
 import keras
 import numpy as np
 
-from charrnn.nn.callbacks import AtomicCheckpoints, EpochSeconds, PlotHistory, ResetStates, run_callbacks
+from charrnn.nn.callbacks import AtomicCheckpoints, EpochSeconds, PlotHistory, ResetStates, RunState, run_callbacks
 from charrnn.nn.config import ModelConfig
 from charrnn.nn.model import build_model
 
@@ -64,9 +64,12 @@ def test_plot_history_draws_from_the_log(tmp_path):
     assert not (tmp_path / "history.tmp.png").exists()
 
 
-def test_run_callbacks_restore_first(tmp_path):
+def test_run_callbacks_commit_after_the_schedule_and_checkpoints(tmp_path):
     callbacks = run_callbacks(tmp_path, save_every=10, has_validation=False, verbose=False)
-    assert isinstance(callbacks[0], keras.callbacks.BackupAndRestore)
+    kinds = [type(c) for c in callbacks]
+    assert kinds.index(RunState) > kinds.index(keras.callbacks.ReduceLROnPlateau)
+    assert kinds.index(RunState) > kinds.index(AtomicCheckpoints) > kinds.index(ResetStates)
+    assert kinds.index(RunState) > kinds.index(EpochSeconds)
     checkpoints = next(c for c in callbacks if isinstance(c, AtomicCheckpoints))
     assert checkpoints.monitor == "loss"  # no validation data: best follows the training loss
     assert (tmp_path / "checkpoints").is_dir()

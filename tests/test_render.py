@@ -171,7 +171,8 @@ def test_malformed_tune_is_skipped(tunes, tmp_path, capsys):
 
     only_broken = tmp_path / "broken.abc"
     only_broken.write_text(BROKEN)
-    assert cli(["render", str(only_broken), "--out", str(tmp_path / "none")]) == 1
+    with pytest.raises(CharrnnError, match="none of its 1 tunes could be rendered"):
+        cli(["render", str(only_broken), "--out", str(tmp_path / "none")])
 
 
 def test_missing_tool_names_the_debian_package(valley, tmp_path, monkeypatch):

@@ -109,11 +109,8 @@ def test_killed_run_resumes_from_last_completed_epoch(tmp_path, tiny_corpus):
     assert 2 <= done < 6, "the run finished before it could be killed; make it longer"
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     epochs = [int(r["epoch"]) for r in read_log(run)]
-    # Same command again: no epoch lost or repeated beyond the one in progress at the kill.
-    assert epochs[-1] == 5 and epochs[0] == 0
-    assert sorted(set(epochs)) == list(range(6))
-    assert len(epochs) - 6 <= 1
-    assert not (run / "backup").exists()  # BackupAndRestore clears its backup when the run completes
+    # Same command again: no epoch lost or repeated.
+    assert epochs == list(range(6))
 
 
 def test_config_mismatch_with_existing_run_is_refused(tiny_run, tiny_corpus):

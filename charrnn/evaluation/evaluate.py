@@ -21,10 +21,10 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from ..corpus import load_corpus
-from ..errors import CharrnnError
+from ..corpus import load_corpus, model_corpus
+from ..errors import CharrnnError, check_out_folder
 from ..files import write_text_atomic
-from ..generator import load
+from ..generator import default_weights_dir, load
 from ..nn.form import held_out_halves
 from ..nn.sampling import SAMPLING
 from .baselines import baseline_bpc
@@ -112,12 +112,13 @@ def _temperature_tag(t):
     return f"t{t:g}"
 
 
-def evaluate(model=None, data="data/abc", out="report", n=DEFAULT_N, temperatures=DEFAULT_TEMPERATURES,
+def evaluate(model=None, data=None, out="report", n=DEFAULT_N, temperatures=DEFAULT_TEMPERATURES,
              random_seed=0, seed=SAMPLING.seed, max_chars=SAMPLING.max_chars, kn_orders=DEFAULT_KN_ORDERS, human_n=None,
              jobs=None, plots=True, log=None):
     """Measure a model and n of its tunes per temperature; write report.json, report.md and plots.
 
     model: a run folder, None (the pretrained model) or a loaded model object.
+    data: the corpus folder (default: the one the model was trained on, charrnn.corpus.model_corpus).
     human_n: measure only the first human_n held-out tunes (default: all of them).
     jobs: processes that measure tunes (default: default_jobs(), one per CPU up to 4).
     Returns the report as a dict (what report.json holds).
@@ -125,14 +126,16 @@ def evaluate(model=None, data="data/abc", out="report", n=DEFAULT_N, temperature
     if n < 1:
         raise CharrnnError(f"-n must be at least 1, got {n}")
     temperatures = tuple(temperatures)
-    if not temperatures or any(not t > 0 for t in temperatures):
-        raise CharrnnError(f"temperatures must be positive, got {temperatures}")
+    if not temperatures or any(not 0 < t < float("inf") for t in temperatures):
+        raise CharrnnError(f"temperatures must be positive and finite, got {temperatures}")
     jobs = default_jobs() if jobs is None else max(1, int(jobs))
     clock = _Clock(log)
     started = time.perf_counter()
-    corpus = load_corpus(data)
+    out = check_out_folder(out)
     model, model_name = clock("load model", load_model, model)
-    out = Path(out)
+    if data is None:
+        data = model_corpus(getattr(model, "folder", None) or default_weights_dir())
+    corpus = load_corpus(data)
     out.mkdir(parents=True, exist_ok=True)
     train_tunes, human_tunes = corpus.train_tunes, corpus.valid_tunes[:human_n]
     if len(human_tunes) < 2:
@@ -217,7 +220,8 @@ def _temperatures_arg(text):
 def register_cli(subparsers):
     p = subparsers.add_parser("evaluate", help="report card of a model and its tunes (JSON, Markdown, plots)")
     p.add_argument("--model", default=None, help="run folder (default: the pretrained weights/)")
-    p.add_argument("--data", default="data/abc", help="corpus folder (default: data/abc)")
+    p.add_argument("--data", default=None,
+                   help="corpus folder (default: the one the model was trained on, from its train_args.json)")
     p.add_argument("-n", type=int, default=DEFAULT_N, help=f"tunes per temperature (default {DEFAULT_N})")
     p.add_argument("--temperatures", type=_temperatures_arg, default=DEFAULT_TEMPERATURES,
                    help="comma-separated sampling temperatures (default 1.0), e.g. 0.7,0.9,1.0,1.2")

@@ -4,7 +4,8 @@
     write_midi(score, "tune.mid", program=40, tempo=100)
 
 performance() plays the repeats out and fixes what music21's ABC reader gets wrong for playback
-(shared objects, ties between different pitches, grace notes), on a copy: the parsed score a
+(shared objects, ties between different pitches, grace notes; guitar-chord symbols are left
+out, since music21 plays them as notes that never end), on a copy: the parsed score a
 Tune caches stays as music21 read it, for measuring.
 
 Sound: General MIDI program 40 (violin: these are fiddle tunes) unless `program` says otherwise
@@ -83,6 +84,37 @@ def _play_graces(score):
             container.remove(grace)
 
 
+def drop_chord_symbols(score):
+    """Leave out guitar-chord symbols ("Em"E2 G2); returns how many. music21 writes them as MIDI
+    chords whose note-offs come before their note-ons, which FluidSynth sounds for ever."""
+    from music21 import harmony
+
+    symbols = list(score.recurse().getElementsByClass(harmony.ChordSymbol))
+    for symbol in symbols:
+        symbol.activeSite.remove(symbol)
+    return len(symbols)
+
+
+def unreleased_notes(midi_file):
+    """(track, channel, pitch) of every note a music21 MidiFile starts and does not end, or ends
+    before it starts: a MIDI file must release every note it starts."""
+    bad = []
+    for t, track in enumerate(midi_file.tracks):
+        sounding = {}
+        for event in track.events:
+            if event.isNoteOn():
+                key = (event.channel, event.pitch)
+                sounding[key] = sounding.get(key, 0) + 1
+            elif event.isNoteOff():
+                key = (event.channel, event.pitch)
+                if sounding.get(key, 0) == 0:
+                    bad.append((t, *key))  # an end before its start
+                else:
+                    sounding[key] -= 1
+        bad.extend((t, *key) for key, count in sounding.items() for _ in range(count))
+    return bad
+
+
 def _set_tempo(score, bpm):
     """Keep the tune's Q: marks unless bpm overrides; with none, use the meter's default."""
     from music21 import meter, stream, tempo
@@ -128,6 +160,7 @@ def performance(score, program=None, tempo=None, title=""):
     score = copy.deepcopy(score)
     try:
         _unshare(score)
+        drop_chord_symbols(score)
         _untie_different_pitches(score)
         _play_graces(score)
         _set_tempo(score, tempo)
@@ -145,6 +178,9 @@ def save_midi(score, path):
         mf = translate.streamToMidiFile(score)
     except Exception as e:
         raise CharrnnError(f"music21 cannot write MIDI: {e}") from None
+    stuck = unreleased_notes(mf)
+    if stuck:  # would sound for ever in a synthesizer
+        raise CharrnnError(f"music21 wrote MIDI notes that never end (track, channel, pitch: {stuck[:3]})")
     mf.open(str(path), "wb")
     try:
         mf.write()

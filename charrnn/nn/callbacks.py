@@ -2,20 +2,28 @@
 
     callbacks = run_callbacks(Path("runs/folk"), save_every=10, has_validation=True, verbose=True)
 
-A run folder gets: resume (BackupAndRestore), state reset per epoch, atomic last / best /
+A run folder gets: resume (RunState), state reset per epoch, atomic last / best /
 every-k-epoch weights, the learning rate halved on a plateau, a CSV log with each epoch's seconds,
 and history.png redrawn after each epoch.
+
+RunState is the run's commit point. After each epoch it writes the weights with the optimizer's
+state (resume/epoch_NNN.weights.h5), then run_state.json (epochs done, the log's rows, the
+learning-rate schedule's state, the best score), then log.csv from those rows: a kill anywhere
+leaves the last committed epoch whole, and a resumed or extended run continues from it with
+each epoch logged once.
 """
 import csv
 import json
 import math
 import time
+import warnings
 from pathlib import Path
 
 import keras
 
 from ..files import replacing, write_json_atomic
 from .model import reset_states
+from .runstate import RESUME_DIR, STATE_FILE, load_run_state, read_log, write_log
 
 
 class ResetStates(keras.callbacks.Callback):
@@ -43,7 +51,7 @@ class AtomicCheckpoints(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         best_file = self.out / "best.json"
-        if best_file.exists():
+        if best_file.exists() and self.best == math.inf:  # RunState may have set it already
             self.best = json.loads(best_file.read_text())["value"]
 
     def _save(self, path):
@@ -84,6 +92,58 @@ class PlotHistory(keras.callbacks.Callback):
         plot_history(self.log_csv, self.png)
 
 
+class RunState(keras.callbacks.Callback):
+    """Resume from, and commit after each epoch, the run's state (see the module's docstring)."""
+
+    def __init__(self, out, state, reduce_lr=None, checkpoints=None):
+        super().__init__()
+        self.out, self.state = Path(out), state
+        self.reduce_lr, self.checkpoints = reduce_lr, checkpoints
+
+    def on_train_begin(self, logs=None):
+        state = self.state
+        if not state.get("epochs_done"):
+            return
+        optimizer = self.model.optimizer
+        if not optimizer.built:  # its slots must exist for the saved ones to load into
+            optimizer.build(self.model.trainable_variables)
+        with warnings.catch_warnings():  # Keras only warns when a saved object does not fit
+            warnings.simplefilter("error", UserWarning)
+            self.model.load_weights(self.out / state["weights"])  # weights and Adam's state
+        if state.get("learning_rate") is not None:
+            self.model.optimizer.learning_rate.assign(state["learning_rate"])
+        if self.reduce_lr is not None and state.get("reduce_lr"):
+            for name, value in state["reduce_lr"].items():
+                setattr(self.reduce_lr, name, value)
+        if self.checkpoints is not None and state.get("best") is not None:
+            self.checkpoints.best = state["best"]
+        write_log(self.out / "log.csv", state["history"])  # a kill may have come before the log
+
+    def on_epoch_end(self, epoch, logs=None):
+        # The rate this epoch ran at (the log's) and the rate the next one starts at (after a plateau cut).
+        next_rate = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
+        logs = dict(logs or {})
+        logs.setdefault("learning_rate", next_rate)
+        row = {"epoch": epoch, **{k: float(v) for k, v in logs.items()}}
+        history = [r for r in self.state["history"] if r["epoch"] < epoch] + [row]
+        weights = f"{RESUME_DIR}/epoch_{epoch + 1:03d}.weights.h5"
+        (self.out / RESUME_DIR).mkdir(exist_ok=True)
+        with replacing(self.out / weights) as tmp:
+            self.model.save_weights(tmp)
+        state = {"epochs_done": epoch + 1, "weights": weights, "history": history,
+                 "learning_rate": next_rate}
+        if self.reduce_lr is not None:
+            state["reduce_lr"] = {k: float(getattr(self.reduce_lr, k)) for k in ("wait", "best", "cooldown_counter")}
+        if self.checkpoints is not None and math.isfinite(self.checkpoints.best):
+            state["best"] = float(self.checkpoints.best)
+        write_json_atomic(self.out / STATE_FILE, state)  # the commit
+        self.state = state
+        write_log(self.out / "log.csv", history)
+        for old in (self.out / RESUME_DIR).glob("*.weights.h5"):
+            if old.name != Path(weights).name:
+                old.unlink()
+
+
 def plot_history(log_csv, png):
     """Bits per character and accuracy per epoch, training and validation, from a CSVLogger file."""
     import matplotlib
@@ -91,17 +151,17 @@ def plot_history(log_csv, png):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    with open(log_csv, newline="") as f:
-        rows = list(csv.DictReader(f))
+    rows = read_log(log_csv)
     if not rows:
         return
-    epochs = [int(r["epoch"]) + 1 for r in rows]
+    epochs = [r["epoch"] + 1 for r in rows]
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
     for ax, metric, label in ((axes[0], "bits_per_char", "bits per character"),
                               (axes[1], "accuracy", "accuracy")):
         for prefix, name in (("", "training"), ("val_", "validation")):
-            if rows[0].get(prefix + metric):
-                ax.plot(epochs, [float(r[prefix + metric]) for r in rows], marker="o", label=name)
+            points = [(e, r[prefix + metric]) for e, r in zip(epochs, rows) if r.get(prefix + metric) is not None]
+            if points:
+                ax.plot(*zip(*points), marker="o", label=name)
         ax.set_xlabel("epoch")
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
@@ -112,23 +172,26 @@ def plot_history(log_csv, png):
     plt.close(fig)
 
 
-def run_callbacks(out, save_every, has_validation, verbose):
-    """The callbacks of one run into folder `out`, in the order they must run."""
+def run_callbacks(out, save_every, has_validation, verbose, state=None):
+    """The callbacks of one run into folder `out`, in the order they must run; `state` is
+    load_run_state(out) (read here when not given)."""
     from tqdm.keras import TqdmCallback
 
     out = Path(out)
     monitor = "val_loss" if has_validation else "loss"
     (out / "checkpoints").mkdir(parents=True, exist_ok=True)
+    # Halve the step size when validation stops improving: a cheap, large gain late in a run.
+    reduce_lr = keras.callbacks.ReduceLROnPlateau(monitor=monitor, factor=0.5, patience=1, min_delta=0.005,
+                                                  min_lr=1e-4)
+    checkpoints = AtomicCheckpoints(out, save_every, monitor)
     callbacks = [
-        # BackupAndRestore first: it restores weights, optimizer and epoch before anything runs.
-        keras.callbacks.BackupAndRestore(str(out / "backup"), double_checkpoint=True),
         ResetStates(),
-        # Halve the step size when validation stops improving: a cheap, large gain late in a
-        # run. Placed before CSVLogger so the log records each epoch's learning rate.
-        keras.callbacks.ReduceLROnPlateau(monitor=monitor, factor=0.5, patience=1, min_delta=0.005, min_lr=1e-4),
-        AtomicCheckpoints(out, save_every, monitor),
+        reduce_lr,
+        checkpoints,
         EpochSeconds(),
-        keras.callbacks.CSVLogger(str(out / "log.csv"), append=True),
+        # Keras calls callbacks in list order. RunState's on_train_begin restores the schedule's
+        # and the checkpoints' state after their own resets; its commit comes after their updates.
+        RunState(out, load_run_state(out) if state is None else state, reduce_lr, checkpoints),
         PlotHistory(out / "log.csv", out / "history.png"),
     ]
     return callbacks + [TqdmCallback(verbose=1, leave=False)] if verbose else callbacks

@@ -45,10 +45,16 @@ class ModelConfig:
     dropout: float = 0.2
 
     def __post_init__(self):
+        for name in ("vocab_size", "layers", "units", "embedding"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise CharrnnError(f"{name} must be a whole number, not {value!r}")
+        if isinstance(self.dropout, bool) or not isinstance(self.dropout, (int, float)):
+            raise CharrnnError(f"dropout must be a number, not {self.dropout!r}")
         if self.cell not in ("lstm", "gru"):
             raise CharrnnError(f"cell must be 'lstm' or 'gru', not {self.cell!r}")
         for name in ("vocab_size", "layers", "units", "embedding"):
-            if int(getattr(self, name)) < 1:
+            if getattr(self, name) < 1:
                 raise CharrnnError(f"{name} must be at least 1")
         if not 0.0 <= self.dropout < 1.0:
             raise CharrnnError(f"dropout must be in [0, 1), not {self.dropout}")
@@ -65,8 +71,12 @@ class ModelConfig:
     def load(cls, path):
         try:
             data = json.loads(Path(path).read_text())
+            if not isinstance(data, dict):
+                raise TypeError(f"a JSON object is needed, not {type(data).__name__}")
             return cls(**data)
         except FileNotFoundError:
             raise CharrnnError(f"{path}: model config not found") from None
-        except (json.JSONDecodeError, TypeError) as e:
+        except (json.JSONDecodeError, UnicodeDecodeError, TypeError) as e:
+            raise CharrnnError(f"{path}: not a valid model config ({e})") from None
+        except CharrnnError as e:
             raise CharrnnError(f"{path}: not a valid model config ({e})") from None

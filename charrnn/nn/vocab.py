@@ -50,8 +50,12 @@ class Vocabulary:
     @classmethod
     def load(cls, path):
         try:
-            return cls(json.loads(Path(path).read_text(encoding="utf-8")))
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+            if not isinstance(data, dict) or not all(isinstance(k, str) and len(k) == 1 and isinstance(v, int)
+                                                     and not isinstance(v, bool) for k, v in data.items()):
+                raise TypeError("a JSON object of one character -> id is needed")
+            return cls(data)
         except FileNotFoundError:
             raise CharrnnError(f"{path}: vocabulary file not found") from None
-        except (json.JSONDecodeError, UnicodeDecodeError, AttributeError, TypeError) as e:
+        except (json.JSONDecodeError, UnicodeDecodeError, AttributeError, TypeError, IndexError) as e:
             raise CharrnnError(f"{path}: not a valid char_to_idx.json ({e})") from None

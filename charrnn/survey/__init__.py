@@ -65,7 +65,8 @@ def register_cli(subparsers):
     make.add_argument("--seconds", type=float, default=30.0, help="clip length, cut at the nearest bar line")
     make.add_argument("--random-seed", type=int, default=7, help="picks tunes, seeds generation, shuffles clips")
     make.add_argument("--model", default=None, help="run folder or weights (default: the shipped model)")
-    make.add_argument("--data", default="data/abc", help="corpus folder whose valid.abc gives the human tunes")
+    make.add_argument("--data", default=None, help="corpus folder whose valid.abc gives the human tunes "
+                                                   "(default: the model's own, from its train_args.json)")
     make.add_argument("--temperature", type=float, default=SAMPLING.temperature)
     make.add_argument("--program", type=int, default=None, help="General MIDI instrument (default: the renderer's)")
     make.add_argument("--tempo", type=float, default=None, help="beats per minute (default: the renderer's rule)")

@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 
 from ..abc.header import header_field
-from ..corpus import load_corpus
-from ..errors import CharrnnError
-from ..generator import load
+from ..corpus import load_corpus, model_corpus
+from ..errors import CharrnnError, check_out_folder
+from ..generator import default_weights_dir, load
 from ..nn.sampling import SAMPLING
 from ..tune import Tune
 
@@ -90,11 +90,12 @@ def _render_some(candidates, count, source, workdir, render, min_seconds):
     return picked, seen
 
 
-def make_survey(out, machine=10, human=10, seconds=30.0, random_seed=7, model=None, data="data/abc",
+def make_survey(out, machine=10, human=10, seconds=30.0, random_seed=7, model=None, data=None,
                 temperature=SAMPLING.temperature, program=None, tempo=None, fade=2.0, sample_rate=44100, max_tries=None):
     """Write a blinded listening survey to `out` (see the module docstring); returns the key rows.
 
     `model` is a run folder / weights path for charrnn.load, or an already-loaded model.
+    `data`: the corpus whose valid.abc gives the human tunes (default: the model's own corpus).
     At most `max_tries` tunes are generated (default 5 per machine clip); too few valid ones
     is a CharrnnError rather than a survey with fewer machine clips than asked for.
     """
@@ -102,12 +103,15 @@ def make_survey(out, machine=10, human=10, seconds=30.0, random_seed=7, model=No
         raise CharrnnError("a survey needs at least one clip (--machine and --human are counts >= 0)")
     if seconds <= 0:
         raise CharrnnError(f"--seconds must be positive, not {seconds}")
-    out = Path(out)
+    out = check_out_folder(out)
     listen = out / "listen"
     if listen.exists() and any(listen.iterdir()):
         raise CharrnnError(f"{listen} is not empty: pick a new --out folder so old clips cannot mix in")
     if machine and (model is None or isinstance(model, (str, os.PathLike))):
         model = load(model)  # load first: a bad --model should fail before minutes of rendering
+    if data is None:
+        folder = getattr(model, "folder", None) or (default_weights_dir() if model is None else model)
+        data = model_corpus(folder)
     rng = random.Random(random_seed)
 
     # Every clip, human or machine, goes through this one function: same instrument, tempo rule,

@@ -3,19 +3,33 @@ could tell the machine's tunes from the human ones (accuracy, exact binomial tes
 interval, d'), as results.md and results.json."""
 import csv
 import hashlib
+import io
 import json
 import random
 from pathlib import Path
 from statistics import NormalDist
 
-from ..errors import CharrnnError
+from ..errors import CharrnnError, check_out_folder
 from .make import SOURCES
+
+
+def _read_spreadsheet_text(path):
+    """A CSV as spreadsheet programs save it: UTF-8 (with or without a BOM), UTF-16 (with a BOM),
+    else Latin-1 (Windows-1252 in older Excel: every byte is a character)."""
+    data = path.read_bytes()
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+
 
 def _read_csv(path, required):
     path = Path(path)
     if not path.is_file():
         raise CharrnnError(f"{path}: no such file")
-    with open(path, newline="", encoding="utf-8-sig") as f:  # -sig: spreadsheets often add a BOM
+    with io.StringIO(_read_spreadsheet_text(path), newline="") as f:
         reader = csv.DictReader(f)
         columns = [c.strip().lower() for c in reader.fieldnames or []]
         missing = [c for c in required if c not in columns]
@@ -191,9 +205,9 @@ def format_markdown(r):
 
 def score_files(key_path, response_paths, out=None):
     """Score response CSVs against the key; writes results.md and results.json to `out` (default: the key's folder)."""
+    out = check_out_folder(Path(out) if out is not None else Path(key_path).parent)
     key = read_key(key_path)
     results = score(key, read_responses(response_paths, key))
-    out = Path(out) if out is not None else Path(key_path).parent
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.md").write_text(format_markdown(results), encoding="utf-8")
     (out / "results.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
