@@ -19,7 +19,8 @@ from .errors import CharrnnError
 from .files import replacing, write_text_atomic
 from .nn.checkpoint import NotKeras3Weights, read_weights
 from .nn.config import ModelConfig
-from .nn.sampling import SAMPLING, StepNet, check_sampling_args, sample_tunes
+from .nn.sampling import SAMPLING, check_sampling_args, sample_tunes
+from .nn.stepnet import StepNet, blas_threads
 from .nn.vocab import Vocabulary
 from .tune import Tune, is_valid_tune
 
@@ -120,8 +121,9 @@ class CharModel:
         if not seed:
             raise CharrnnError("seed must not be empty (use 'X:' to start a tune)")
         rng = np.random.default_rng(random_seed)
-        texts = sample_tunes(self.net, self.vocab, seed, n, rng, temperature=temperature,
-                             top_k=top_k, top_p=top_p, max_chars=max_chars)
+        with blas_threads():
+            texts = sample_tunes(self.net, self.vocab, seed, n, rng, temperature=temperature,
+                                 top_k=top_k, top_p=top_p, max_chars=max_chars)
         return [Tune(t) for t in texts]
 
     def evaluate_bpc(self, text, batch_size=16, seq_len=128):
