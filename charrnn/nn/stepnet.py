@@ -132,13 +132,14 @@ def blas_threads():
     other at every product: when other processes hold the cores (a training run, `charrnn
     evaluate`'s workers, other users), two threads made 200-lane sampling 5-7x slower than one
     on our 2-core Xeon. $CHARRNN_SAMPLING_THREADS sets the number; "auto" (the default) uses one
-    thread when the load average is at least the number of CPUs less one. The tunes do not
-    depend on it (OpenBLAS splits the rows and columns of a product over threads, never the sums).
+    thread when the load average is at least the number of CPUs (other work holds them). The
+    tunes do not depend on it (OpenBLAS splits a product's rows and columns over threads, never
+    its sums).
     """
     setting = os.environ.get("CHARRNN_SAMPLING_THREADS", "auto")
     if setting == "auto":
         cpus = os.cpu_count() or 1
-        busy = hasattr(os, "getloadavg") and os.getloadavg()[0] >= cpus - 1
+        busy = hasattr(os, "getloadavg") and os.getloadavg()[0] >= cpus
         threads = 1 if busy or cpus == 1 else None
     else:
         threads = int(setting) if setting.isdigit() and int(setting) > 0 else None
