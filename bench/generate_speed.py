@@ -3,9 +3,12 @@
     python bench/generate_speed.py [--model weights/] [--chars 200] [--lanes 200]
 
 1. The seed's generator: the batch-1 stateful Keras model, `model.predict` once per character.
-2. charrnn's batch-1 generator (NumPy step over the same weights), ms per character.
-3. charrnn's batched generation: `--lanes` tunes sampled in parallel, characters per second.
-Prints one JSON line.
+2. charrnn's batch-1 generator (NumPy step over the same weights, then the sampler's own
+   next_char_probs and inverse-CDF draw), ms per character.
+3. charrnn's batched generation: `--lanes` tunes sampled in parallel, characters per second
+   (whole tunes through the public API; each lane's thrown-away warm-up tune is not counted).
+Both charrnn figures run under `blas_threads()`, as `generate` does: one BLAS thread when the
+machine is busy ($CHARRNN_SAMPLING_THREADS overrides). Prints one JSON line, with the CPU.
 """
 import argparse
 import json
@@ -14,7 +17,9 @@ import time
 import numpy as np
 
 import charrnn
-from charrnn.nn.sampling import softmax
+from charrnn.nn.sampling import draw, next_char_probs, softmax
+from charrnn.nn.stepnet import blas_threads
+from machine import cpu_name
 
 
 def seed_ms_per_char(model, chars, rng):
@@ -32,11 +37,11 @@ def seed_ms_per_char(model, chars, rng):
 def numpy_batch1_ms_per_char(model, chars, rng):
     state = model.net.initial_state(1)
     idx = np.array([model.vocab.char_to_idx["X"]])
-    start = time.perf_counter()
-    for _ in range(chars):
-        p = softmax(model.net.step(idx, state)[0].astype("float64"))
-        idx = np.array([rng.choice(len(p), p=p)])
-    return 1000 * (time.perf_counter() - start) / chars
+    with blas_threads():
+        start = time.perf_counter()
+        for _ in range(chars):
+            idx = draw(next_char_probs(model.net.step(idx, state)), rng.random((1, 1)))
+        return 1000 * (time.perf_counter() - start) / chars
 
 
 def batched_chars_per_s(model, lanes, random_seed=0):
@@ -60,7 +65,7 @@ def main():
     batch1_ms = numpy_batch1_ms_per_char(model, 20 * args.chars, rng)
     batched, chars = batched_chars_per_s(model, args.lanes)
     print(json.dumps({
-        "weights": str(model.weights_file),
+        "cpu": cpu_name(), "weights": str(model.weights_file),
         "seed_predict_ms_per_char": round(seed_ms, 2),
         "charrnn_batch1_ms_per_char": round(batch1_ms, 4),
         "batch1_speedup_vs_seed": round(seed_ms / batch1_ms, 1),

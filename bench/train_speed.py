@@ -23,6 +23,7 @@ from charrnn.nn.config import resolve_precision
 from charrnn.nn.data import make_dataset
 from charrnn.nn.model import build_model, compile_model
 from charrnn.training import TRAIN_DEFAULTS
+from machine import cpu_name
 
 
 def charrnn_chars_per_s(ids, vocab_size, batch_size, seq_len, batches, warmup=5, precision="auto"):
@@ -52,7 +53,7 @@ def main():
     args = ap.parse_args()
     corpus = charrnn.load_corpus(args.data)
     ids = corpus.vocab.encode(corpus.train_text)
-    result = {"default_shape": f"{TRAIN_DEFAULTS.batch_size}x{TRAIN_DEFAULTS.seq_len}",
+    result = {"cpu": cpu_name(), "default_shape": f"{TRAIN_DEFAULTS.batch_size}x{TRAIN_DEFAULTS.seq_len}",
               "default_precision": resolve_precision("auto")}
     result["charrnn_default_chars_per_s"] = round(charrnn_chars_per_s(
         ids, len(corpus.vocab), TRAIN_DEFAULTS.batch_size, TRAIN_DEFAULTS.seq_len, args.batches))

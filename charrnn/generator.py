@@ -13,6 +13,7 @@ import os
 import re
 import sys
 import warnings
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -20,9 +21,11 @@ import numpy as np
 from . import steering
 from .errors import CharrnnError, check_out_folder
 from .files import replacing, write_text_atomic
+from .nn.checkpoint import NotKeras3Weights, read_weights
 from .nn.config import ModelConfig
 from .nn.form import FORM_FILE, FormConfig, gain_nats, tune_rows
-from .nn.sampling import SAMPLING, StepNet, check_sampling_args, sample_tunes
+from .nn.sampling import SAMPLING, check_sampling_args, sample_tunes
+from .nn.stepnet import StepNet, blas_threads
 from .nn.vocab import Vocabulary
 from .tune import Tune, is_valid_tune
 
@@ -73,12 +76,31 @@ class CharModel:
             raise CharrnnError(f"{self.folder}: char_to_idx.json has {len(self.vocab)} characters but "
                                f"config.json says vocab_size={self.config.vocab_size}")
         self.weights_file = Path(weights_file) if weights_file else _weights_file(self.folder)
-        self.keras_model = self._load_keras(batch_size=None, seq_len=None, stateful=False)
-        self.net = StepNet(self.config, {layer.name: [np.asarray(w) for w in layer.get_weights()]
-                                         for layer in self.keras_model.layers if layer.weights})
+        self.net = StepNet(self.config, self._read_weights())
         # Copied bars and cadences on the tonic (charrnn.nn.form), fitted by `charrnn form fit`.
         form_file = self.folder / FORM_FILE
         self.form = FormConfig.load(form_file) if form_file.is_file() else None
+
+    def _read_weights(self):
+        """The weights as arrays, read with h5py (no TensorFlow); Keras' own loader for files
+        in another layout (a Keras 2 .h5), where it can read them."""
+        try:
+            return read_weights(self.weights_file, self.config)
+        except FileNotFoundError:
+            raise CharrnnError(f"{self.weights_file}: weights file not found") from None
+        except NotKeras3Weights:
+            return {layer.name: [np.asarray(w) for w in layer.get_weights()]
+                    for layer in self.keras_model.layers if layer.weights}
+        except Exception as e:  # h5py raises OSError on a file that is not HDF5; ValueError on shapes
+            raise CharrnnError(f"{self.weights_file}: cannot load these weights into the model of "
+                               f"{self.folder / 'config.json'} (corrupt file or other config): "
+                               f"{str(e).splitlines()[0][:200]}") from None
+
+    @cached_property
+    def keras_model(self):
+        """The Keras model (batch and sequence length free, not stateful) with these weights,
+        built on first use: it imports TensorFlow, which sampling does not need."""
+        return self._load_keras(batch_size=None, seq_len=None, stateful=False)
 
     def _load_keras(self, batch_size, seq_len, stateful):
         from .nn.model import build_model  # Keras loads only when a model does
@@ -132,8 +154,9 @@ class CharModel:
             raise CharrnnError("seed must not be empty (use 'X:' to start a tune)")
         rng = np.random.default_rng(random_seed)
         form = self.form if form is True else (form or None)
-        texts = sample_tunes(self.net, self.vocab, seed, n, rng, temperature=temperature,
-                             top_k=top_k, top_p=top_p, max_chars=max_chars, form=form)
+        with blas_threads():
+            texts = sample_tunes(self.net, self.vocab, seed, n, rng, temperature=temperature,
+                                 top_k=top_k, top_p=top_p, max_chars=max_chars, form=form)
         return [Tune(t) for t in texts]
 
     def form_bpc(self, tunes, form=None):

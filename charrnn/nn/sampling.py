@@ -11,6 +11,7 @@ import numpy as np
 
 from ..errors import CharrnnError
 from .form import FormSampler
+from .stepnet import StepNet  # noqa: F401 (charrnn.nn.sampling.StepNet, as before)
 
 
 @dataclass(frozen=True)
@@ -28,64 +29,12 @@ class SamplingDefaults:
 SAMPLING = SamplingDefaults()
 
 
-def _sigmoid(x):
-    return 0.5 * (np.tanh(0.5 * x) + 1.0)  # = 1 / (1 + e^-x), without overflow warnings
-
-
-class StepNet:
-    """Embedding -> L recurrent layers -> Dense, one character per lane per step, in NumPy.
-
-    `weights` maps Keras layer names to their weight arrays (Keras 3 layouts: LSTM gates
-    i, f, c, o; GRU gates z, r, h with reset_after=True and a (2, 3U) bias).
-    """
-
-    def __init__(self, config, weights):
-        self.config = config
-        embedding = weights["embedding"][0]  # (V, E)
-        self.layers = []
-        for i in range(config.layers):
-            kernel, recurrent, bias = weights[f"{config.cell}_{i}"]
-            if i == 0:
-                # The first layer only ever sees embedding rows, so fold Embedding @ kernel
-                # into one (V, gates) table: a row lookup replaces the largest matrix product.
-                kernel = embedding @ kernel
-            self.layers.append((kernel.astype(np.float32), recurrent.astype(np.float32),
-                                bias.astype(np.float32)))
-        self.dense_kernel, self.dense_bias = (w.astype(np.float32) for w in weights["logits"])
-
-    def initial_state(self, lanes):
-        """Zero state: per layer h (and c for LSTM), each (lanes, units)."""
-        n = 2 if self.config.cell == "lstm" else 1
-        return [[np.zeros((lanes, self.config.units), np.float32) for _ in range(n)]
-                for _ in self.layers]
-
-    def step(self, ids, state):
-        """ids (lanes,) int -> logits (lanes, V); `state` is updated in place."""
-        x = None
-        for i, ((kernel, recurrent, bias), layer_state) in enumerate(zip(self.layers, state)):
-            projected = kernel[ids] if i == 0 else x @ kernel  # (lanes, gates)
-            if self.config.cell == "lstm":
-                h, c = layer_state
-                z = projected + h @ recurrent + bias  # (lanes, 4U): i, f, c, o
-                gi, gf, gc, go = np.split(z, 4, axis=1)
-                c = _sigmoid(gf) * c + _sigmoid(gi) * np.tanh(gc)
-                h = _sigmoid(go) * np.tanh(c)
-                layer_state[:] = [h, c]
-            else:
-                (h,) = layer_state
-                xz, xr, xh = np.split(projected + bias[0], 3, axis=1)
-                rz, rr, rh = np.split(h @ recurrent + bias[1], 3, axis=1)
-                z, r = _sigmoid(xz + rz), _sigmoid(xr + rr)
-                h = z * h + (1.0 - z) * np.tanh(xh + r * rh)
-                layer_state[:] = [h]
-            x = h
-        return x @ self.dense_kernel + self.dense_bias  # (lanes, V)
-
-
-def softmax(logits):
-    z = logits - logits.max(axis=-1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=-1, keepdims=True)
+def softmax(logits, out=None):
+    """exp(logits) / sum, per row, stably; `out` (may be `logits`) receives it."""
+    z = np.subtract(logits, logits.max(axis=-1, keepdims=True), out=out)
+    np.exp(z, out=z)
+    z /= z.sum(axis=-1, keepdims=True)
+    return z
 
 
 def check_sampling_args(temperature, top_k, top_p):
@@ -99,7 +48,10 @@ def check_sampling_args(temperature, top_k, top_p):
 
 def next_char_probs(logits, temperature=SAMPLING.temperature, top_k=SAMPLING.top_k, top_p=SAMPLING.top_p):
     """Sampling distribution per lane: temperature, then top-k, then nucleus (top-p) filtering."""
-    probs = softmax(logits.astype(np.float64) / temperature)  # (lanes, V)
+    z = logits.astype(np.float64)  # a new array: everything below works in it
+    if temperature != 1:
+        z /= temperature
+    probs = softmax(z, out=z)  # (lanes, V)
     if top_k is not None and top_k < probs.shape[1]:
         kth = -np.sort(-probs, axis=1)[:, top_k - 1: top_k]  # (lanes, 1): k-th largest
         probs = np.where(probs >= kth, probs, 0.0)
@@ -112,7 +64,17 @@ def next_char_probs(logits, temperature=SAMPLING.temperature, top_k=SAMPLING.top
         keep = np.zeros_like(keep_sorted)
         np.put_along_axis(keep, order, keep_sorted, axis=1)
         probs = np.where(keep, probs, 0.0)
-    return probs / probs.sum(axis=1, keepdims=True)
+    probs /= probs.sum(axis=1, keepdims=True)
+    return probs
+
+
+def draw(probs, u):
+    """Inverse-CDF sampling: per lane, the first id whose cumulative probability reaches its
+    uniform draw u (lanes, 1); the last id when rounding leaves the total short of u."""
+    cum = np.cumsum(probs, axis=1)
+    ids = np.argmax(cum >= u, axis=1)  # cum never decreases: the count of cum < u
+    ids[cum[:, -1] < u[:, 0]] = probs.shape[1] - 1
+    return ids
 
 
 def sample_tunes(net, vocab, seed, n, rng, temperature=SAMPLING.temperature, top_k=SAMPLING.top_k,
@@ -176,7 +138,7 @@ def _sample_lanes(net, state, logits, prime, max_chars, rng, vocab, temperature,
         probs = next_char_probs(logits, temperature, top_k, top_p)  # (active, V)
         # Inverse-CDF sampling, one uniform draw per active lane.
         u = rng.random((len(active), 1))
-        ids = np.minimum((np.cumsum(probs, axis=1) < u).sum(axis=1), probs.shape[1] - 1)
+        ids = draw(probs, u)
         if form is not None:
             ids = form.choose(active, ids, out, length, logits, state, prev1, prev2)
         out[active, length[active]] = ids

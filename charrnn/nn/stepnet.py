@@ -1,0 +1,154 @@
+"""The trained network as a NumPy step function: one character per lane per step, many lanes at once.
+
+The Keras batch-1 stateful generator (`build_model(config, 1, 1, stateful=True)`) is the
+reference; `StepNet` computes the same next-character probabilities (to ~1e-6, see
+tests/test_sampling.py) without Keras' per-call overhead, so one character costs a few
+small matrix products instead of a ~40 ms `model.predict`.
+
+What a step costs besides its matrix products is kept small (bench/generate_speed.py):
+- gates are computed in preallocated scratch buffers (`out=`), not in fresh temporaries;
+- the sigmoid gates' weight columns are stored halved, so one in-place `tanh` over a layer's
+  whole gate block gives every gate: sigmoid(x) = 0.5 * tanh(x / 2) + 0.5, and halving is exact
+  in floating point, so the values are bit for bit those of the straightforward formula;
+- the LSTM's gate columns are reordered i, f, o, c so the three sigmoid gates are one block.
+The products stay as Keras groups them (x @ W, then h @ U, then the bias), which keeps the
+probabilities, and so the tunes drawn for a random seed, exactly what they were.
+"""
+import os
+import threading
+from contextlib import contextmanager
+
+import numpy as np
+
+
+class StepNet:
+    """Embedding -> L recurrent layers -> Dense, one character per lane per step, in NumPy.
+
+    `weights` maps Keras layer names to their weight arrays (Keras 3 layouts: LSTM gates
+    i, f, c, o; GRU gates z, r, h with reset_after=True and a (2, 3U) bias). A state is a list
+    with one list per layer of arrays (lanes, units): [h, c] for an LSTM, [h] for a GRU.
+    """
+
+    def __init__(self, config, weights):
+        self.config = config
+        self.lstm = config.cell == "lstm"
+        units = config.units
+        embedding = np.asarray(weights["embedding"][0], np.float32)  # (V, E)
+        if self.lstm:  # Keras' i, f, c, o -> i, f, o, c, with the sigmoid gates i, f, o halved
+            order = np.r_[0:2 * units, 3 * units:4 * units, 2 * units:3 * units]
+            scale = np.r_[np.full(3 * units, 0.5), np.ones(units)].astype(np.float32)
+        else:  # z, r (sigmoid, halved), h (tanh, and the recurrent half is multiplied by r: as is)
+            order = np.arange(3 * units)
+            scale = np.r_[np.full(2 * units, 0.5), np.ones(units)].astype(np.float32)
+        self.layers = []
+        for i in range(config.layers):
+            kernel, recurrent, bias = (np.asarray(w, np.float32) for w in weights[f"{config.cell}_{i}"])
+            if i == 0:
+                # The first layer only ever sees embedding rows, so fold Embedding @ kernel
+                # into one (V, gates) table: a row lookup replaces the largest matrix product.
+                kernel = embedding @ kernel
+            self.layers.append(tuple(np.ascontiguousarray(w[..., order] * scale)
+                                     for w in (kernel, recurrent, bias)))
+        self.dense_kernel, self.dense_bias = (np.asarray(w, np.float32) for w in weights["logits"])
+        self._local = threading.local()  # scratch buffers, one set per thread
+
+    def initial_state(self, lanes):
+        """Zero state: per layer h (and c for LSTM), each (lanes, units)."""
+        n = 2 if self.lstm else 1
+        return [[np.zeros((lanes, self.config.units), np.float32) for _ in range(n)]
+                for _ in self.layers]
+
+    def _scratch(self, lanes):
+        """Views of `lanes` rows of this thread's buffers: gates (lanes, G) and (lanes, G), (lanes, U)."""
+        buffers = getattr(self._local, "buffers", None)
+        if buffers is None or len(buffers[0]) < lanes:
+            gates = self.layers[0][1].shape[1]
+            buffers = (np.empty((lanes, gates), np.float32), np.empty((lanes, gates), np.float32),
+                       np.empty((lanes, self.config.units), np.float32))
+            self._local.buffers = buffers
+        return [b[:lanes] for b in buffers]
+
+    def step(self, ids, state):
+        """ids (lanes,) int -> logits (lanes, V), a new array; `state` is updated in place (its
+        lists get new arrays; the arrays passed in are not written to)."""
+        ids = np.asarray(ids)
+        z, rz, tmp = self._scratch(len(ids))
+        x = None
+        for i, ((kernel, recurrent, bias), layer_state) in enumerate(zip(self.layers, state)):
+            if i == 0:
+                np.take(kernel, ids, axis=0, out=z)  # (lanes, G)
+            else:
+                np.matmul(x, kernel, out=z)
+            if self.lstm:
+                layer_state[:] = self._lstm(z, rz, tmp, recurrent, bias, *layer_state)
+            else:
+                layer_state[:] = [self._gru(z, rz, tmp, recurrent, bias, *layer_state)]
+            x = layer_state[0]
+        logits = x @ self.dense_kernel
+        logits += self.dense_bias
+        return logits
+
+    @staticmethod
+    def _lstm(z, rz, tmp, recurrent, bias, h, c):
+        u = h.shape[1]
+        z += np.matmul(h, recurrent, out=rz)
+        z += bias
+        np.tanh(z, out=z)  # i, f, o: tanh(x / 2); c: tanh(x)
+        sig = z[:, :3 * u]
+        sig *= 0.5
+        sig += 0.5  # i, f, o: sigmoid(x)
+        c_new = np.multiply(z[:, u:2 * u], c)  # f * c
+        c_new += np.multiply(z[:, :u], z[:, 3 * u:], out=tmp)  # + i * g
+        h_new = np.tanh(c_new)
+        h_new *= z[:, 2 * u:3 * u]  # o * tanh(c)
+        return [h_new, c_new]
+
+    @staticmethod
+    def _gru(z, rz, tmp, recurrent, bias, h):
+        u = h.shape[1]
+        z += bias[0]  # x parts: z, r, h
+        np.matmul(h, recurrent, out=rz)
+        rz += bias[1]  # h parts: z, r, h
+        zr = z[:, :2 * u]
+        zr += rz[:, :2 * u]
+        np.tanh(zr, out=zr)
+        zr *= 0.5
+        zr += 0.5  # update and reset gates: sigmoid
+        gate, reset = z[:, :u], z[:, u:2 * u]
+        cand = z[:, 2 * u:]
+        cand += np.multiply(reset, rz[:, 2 * u:], out=tmp)
+        np.tanh(cand, out=cand)
+        h_new = gate * h
+        np.subtract(1.0, gate, out=tmp)
+        h_new += np.multiply(tmp, cand, out=tmp)  # z * h + (1 - z) * candidate
+        return h_new
+
+
+@contextmanager
+def blas_threads():
+    """Run the products on one BLAS thread when the CPUs are busy, on all of them otherwise.
+
+    A step's products are small (at most 200 x 512 x 1024), and OpenBLAS' threads wait for each
+    other at every product: when other processes hold the cores (a training run, `charrnn
+    evaluate`'s workers, other users), two threads made 200-lane sampling 5-7x slower than one
+    on our 2-core Xeon. $CHARRNN_SAMPLING_THREADS sets the number; "auto" (the default) uses one
+    thread when the load average is at least the number of CPUs (other work holds them). The
+    tunes do not depend on it (OpenBLAS splits a product's rows and columns over threads, never
+    its sums).
+    """
+    setting = os.environ.get("CHARRNN_SAMPLING_THREADS", "auto")
+    if setting == "auto":
+        cpus = os.cpu_count() or 1
+        busy = hasattr(os, "getloadavg") and os.getloadavg()[0] >= cpus
+        threads = 1 if busy or cpus == 1 else None
+    else:
+        threads = int(setting) if setting.isdigit() and int(setting) > 0 else None
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # no control over the BLAS threads: leave them as they are
+        threads = None
+    if threads is None:
+        yield
+    else:
+        with threadpool_limits(threads, user_api="blas"):
+            yield
