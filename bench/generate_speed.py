@@ -6,7 +6,8 @@
 2. charrnn's batch-1 generator (NumPy step over the same weights, then the sampler's own
    next_char_probs and inverse-CDF draw), ms per character.
 3. charrnn's batched generation: `--lanes` tunes sampled in parallel, characters per second
-   (whole tunes through the public API; each lane's thrown-away warm-up tune is not counted).
+   (whole tunes through the public API; each lane's thrown-away warm-up tune is not counted),
+   with the model's form.json (copied bars, cadence retries) and without it.
 Both charrnn figures run under `blas_threads()`, as `generate` does: one BLAS thread when the
 machine is busy ($CHARRNN_SAMPLING_THREADS overrides). Prints one JSON line, with the CPU.
 """
@@ -44,10 +45,11 @@ def numpy_batch1_ms_per_char(model, chars, rng):
         return 1000 * (time.perf_counter() - start) / chars
 
 
-def batched_chars_per_s(model, lanes, random_seed=0):
-    """Whole tunes in parallel lanes, through the public API (sampling and boundaries included)."""
+def batched_chars_per_s(model, lanes, random_seed=0, form=True):
+    """Whole tunes in parallel lanes, through the public API (sampling and boundaries included;
+    with the model's form.json, copies and cadence retries included, unless form=False)."""
     start = time.perf_counter()
-    tunes = model.generate(n=lanes, random_seed=random_seed)
+    tunes = model.generate(n=lanes, random_seed=random_seed, form=form)
     seconds = time.perf_counter() - start
     chars = sum(len(t.abc) for t in tunes) - lanes * len("X:")
     return chars / seconds, chars
@@ -64,13 +66,15 @@ def main():
     seed_ms = seed_ms_per_char(model, args.chars, rng)
     batch1_ms = numpy_batch1_ms_per_char(model, 20 * args.chars, rng)
     batched, chars = batched_chars_per_s(model, args.lanes)
+    plain, _ = batched_chars_per_s(model, args.lanes, form=False)
     print(json.dumps({
         "cpu": cpu_name(), "weights": str(model.weights_file),
         "seed_predict_ms_per_char": round(seed_ms, 2),
         "charrnn_batch1_ms_per_char": round(batch1_ms, 4),
         "batch1_speedup_vs_seed": round(seed_ms / batch1_ms, 1),
         "batched_lanes": args.lanes, "batched_chars": chars,
-        "batched_chars_per_s": round(batched),
+        "batched_chars_per_s": round(batched), "form": model.form is not None,
+        "batched_chars_per_s_without_form": round(plain),
     }))
 
 

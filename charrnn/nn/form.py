@@ -170,6 +170,8 @@ class FormSampler:
         self.tonic = [tonic_letter(prime)] * n
         self.bars = [TuneBars() for _ in range(n)]
         self.queue = [[] for _ in range(n)]  # ids still to write of a copied bar
+        self.copying = np.zeros(n, dtype=bool)  # lanes with ids left in their queue
+        self.texts, self.decoded = [prime] * n, np.zeros(n, dtype=np.int64)  # text of out[:decoded]
         self.saved = [None] * n  # each lane as it was where its current bar started
         self.tried = np.zeros(n, dtype=np.int64)  # retries spent on the current closing bar
         self.copies = self.bar_count = self.retries = 0
@@ -178,13 +180,18 @@ class FormSampler:
         return cap * (2 + self.tries)  # retries rewrite bars; this bounds them
 
     def _text(self, lane, out, length):
-        return self.prime + self.vocab.decode(out[lane, :length[lane]])
+        """The lane's text so far (prime + written columns), decoding only what is new."""
+        self.texts[lane] += self.vocab.decode(out[lane, self.decoded[lane]:length[lane]])
+        self.decoded[lane] = length[lane]
+        return self.texts[lane]
 
     def choose(self, active, ids, out, length, logits, state, prev1, prev2):
         """The ids the lanes write this step: sampled, or the next character of a copy."""
-        copying = np.array([bool(self.queue[lane]) for lane in active], dtype=bool)
+        copying = self.copying[active]
         for j in np.flatnonzero(copying):
-            ids[j] = self.queue[active[j]].pop(0)
+            lane = active[j]
+            ids[j] = self.queue[lane].pop(0)
+            self.copying[lane] = bool(self.queue[lane])
         starts = self.in_body[active] & self.after_bar[active] & self.note_start[ids] & ~copying
         for j in np.flatnonzero(starts):
             lane = active[j]
@@ -201,6 +208,7 @@ class FormSampler:
                 core = offers[int(np.searchsorted(np.cumsum(weights), r, side="right"))][1]
                 copy = self.vocab.encode(core)
                 ids[j], self.queue[lane] = copy[0], list(copy[1:])
+                self.copying[lane] = bool(self.queue[lane])
                 self.copies += 1
         newline = ids == self.newline
         for j in np.flatnonzero(newline & self.k_line[active] & ~self.in_body[active]):
@@ -239,6 +247,9 @@ class FormSampler:
             lane = active[j]
             saved = self.saved[lane]
             length[lane] = saved["length"]
+            if self.decoded[lane] > length[lane]:  # the text it takes back is written anew
+                self.texts[lane] = self.texts[lane][:len(self.prime) + length[lane]]
+                self.decoded[lane] = length[lane]
             prev1[lane], prev2[lane] = saved["prev"]
             logits[j] = saved["logits"]
             for layer, values in zip(state, saved["state"]):
@@ -247,4 +258,4 @@ class FormSampler:
             self.bars[lane].restore(saved["bars"])
             self.after_bar[lane], self.line_start[lane] = saved["flags"]
             self.in_body[lane], self.k_line[lane] = True, False
-            self.queue[lane] = []
+            self.queue[lane], self.copying[lane] = [], False
