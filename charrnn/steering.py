@@ -21,6 +21,7 @@ import numpy as np
 from .abc.bars import bar_spans
 from .abc.header import set_field, split_header
 from .errors import CharrnnError
+from .nn.form import FormSampler
 from .nn.sampling import _feed, _sample_lanes, check_sampling_args, next_char_probs, sample_tunes
 from .tune import Tune
 
@@ -199,9 +200,11 @@ def _sample_title(model, rng, temperature, top_k, top_p):
 # ----------------------------------------------------------------------------------- public API
 
 def continue_tune(model, abc="", n=1, temperature=1.0, top_k=None, top_p=None, random_seed=None,
-                  max_new_chars=1500, **header):
+                  max_new_chars=1500, form=True, **header):
     """n tunes that keep `abc` (a header, or a header and bars, possibly ending mid-bar) and
-    write on to the tune's end; header controls (title/type/meter/length/key) set fields first."""
+    write on to the tune's end; header controls (title/type/meter/length/key) set fields first.
+    `form=True` writes with the model's form.json when it has one (bars of the tune, the opening's
+    included, come back; parts close on the tonic), as generate does."""
     check_sampling_args(temperature, top_k, top_p)
     if not 1 <= n <= 256:
         raise CharrnnError(f"n must be 1-256, not {n}")
@@ -213,9 +216,11 @@ def continue_tune(model, abc="", n=1, temperature=1.0, top_k=None, top_p=None, r
     # writes per lane), then reads the prefix and samples to the tune's end.
     state = _warm_state(model.net, model.vocab, n)
     logits = _feed(model.net, state, prefix, model.vocab, n, where="tune")
+    form = getattr(model, "form", None) if form is True else (form or None)
+    hook = None if form is None else FormSampler(form, model.vocab, prefix, n, rng)
     out, length, _ = _sample_lanes(net=model.net, state=state, logits=logits, prime=prefix,
                                    max_chars=len(prefix) + max_new_chars, rng=rng, vocab=model.vocab,
-                                   temperature=temperature, top_k=top_k, top_p=top_p)
+                                   temperature=temperature, top_k=top_k, top_p=top_p, form=hook)
     return [Tune((prefix + model.vocab.decode(out[i, :length[i]])).rstrip("\n") + "\n") for i in range(n)]
 
 

@@ -135,3 +135,18 @@ def test_char_log_probs_cover_every_lane_but_its_first_character():
     lp, lp_start, covered = char_log_probs(UniformNet(3), vocab, "abcabcabca", lanes=3)
     assert covered.sum() == 9 and not covered[0]  # (10 - 1) // 3 = 3 per lane; only the first has no past
     assert np.allclose(lp[covered], -math.log(3))
+
+
+def test_an_opening_s_bars_can_come_back(shipped):
+    """A composer's opening is part of the tune: its bars are on offer to the bars written after it."""
+    from charrnn.nn.form import FormSampler
+
+    w = np.zeros((12, 17))
+    w[:, 0] = 0.79  # copy the bar just before, most of the time
+    form = FormConfig(weights=tuple(map(tuple, w.tolist())), cadence_tries=0)
+    opening = "X:1\nT:t\nM:6/8\nL:1/8\nK:D\n|:A|d2e fed|cBA B2A|"
+    hook = FormSampler(form, shipped.vocab, opening, 2, np.random.default_rng(0))
+    assert len(hook.bars[0].starts) == 3  # the pickup 'A', 'd2e fed' and 'cBA B2A' have started
+    tunes = shipped.continue_tune(opening, n=6, random_seed=0, form=form)
+    after = [t.abc[len(opening):] for t in tunes]
+    assert sum(a.startswith("cBA B2A") for a in after) >= 3

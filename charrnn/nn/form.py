@@ -24,7 +24,7 @@ import numpy as np
 from scipy.special import log_softmax
 
 from ..abc.form import (COLUMNS, NOTE_START, POSITIONS, TuneBars, bar_starts, body_start, closes_part,
-                        core_end, follows_bar_line, leaves_home, tonic_letter)
+                        core_end, follows_bar_line, is_bar_start, leaves_home, tonic_letter)
 from ..errors import CharrnnError
 from ..files import write_json_atomic
 
@@ -168,7 +168,14 @@ class FormSampler:
         self.k_line = np.full(n, prime.rsplit("\n", 1)[-1].startswith("K"))
         self.after_bar = np.full(n, follows_bar_line(prime))
         self.tonic = [tonic_letter(prime)] * n
+        # Bars already in the prime (a composer's opening) can be copied as well.
+        opening, body = TuneBars(), body_start(prime)
+        for i in range(len(prime)):
+            if is_bar_start(prime, i, body):
+                opening.bar_start(prime, i)
         self.bars = [TuneBars() for _ in range(n)]
+        for bars in self.bars:
+            bars.restore(opening.snapshot())
         self.queue = [[] for _ in range(n)]  # ids still to write of a copied bar
         self.copying = np.zeros(n, dtype=bool)  # lanes with ids left in their queue
         self.texts, self.decoded = [prime] * n, np.zeros(n, dtype=np.int64)  # text of out[:decoded]
