@@ -230,11 +230,16 @@ def generate_valid(model, n, max_attempts, random_seed=None, **options):
 
 
 def write_tunes(tunes, out):
-    """Each tune as NN.abc and NN.mid, plus tunebook.abc with all of them; returns the rows."""
+    """Each tune as tune_NNN.abc and .mid, plus tunebook.abc with all of them; returns the rows.
+
+    A folder that already holds tunes keeps them: numbering goes on after the highest tune_NNN,
+    and the new tunes are added to the end of its tunebook.abc."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    taken = [int(m.group(1)) for p in out.glob("tune_*.abc") if (m := re.fullmatch(r"tune_(\d+)\.abc", p.name))]
+    first = max(taken, default=0) + 1
     rows = []
-    for i, tune in enumerate(tunes, 1):
+    for i, tune in enumerate(tunes, first):
         stem = out / f"tune_{i:03d}"
         write_text_atomic(stem.with_suffix(".abc"), tune.abc)
         midi = None
@@ -248,9 +253,13 @@ def write_tunes(tunes, out):
         rows.append({"file": stem.name, "title": tune.title or "(untitled)", "meter": tune.meter,
                      "key": tune.key, "bars": tune.bars, "valid": valid, "midi": midi is not None})
     # A tune book numbers its tunes 1..n, so `abc2midi tunebook.abc 3` or abcm2ps -e 3 finds tune 3.
-    book = [re.sub(r"^X:.*$", f"X:{i}", t.abc, count=1, flags=re.M).rstrip("\n") + "\n"
-            for i, t in enumerate(tunes, 1)]
-    write_text_atomic(out / "tunebook.abc", "\n".join(book))
+    book_file = out / "tunebook.abc"
+    earlier = book_file.read_text(encoding="utf-8").rstrip("\n") if book_file.is_file() else ""
+    count = len(re.findall(r"^X:", earlier, flags=re.M))
+    book = [earlier] if earlier else []
+    book += [re.sub(r"^X:.*$", f"X:{i}", t.abc, count=1, flags=re.M).rstrip("\n") + "\n"
+             for i, t in enumerate(tunes, count + 1)]
+    write_text_atomic(book_file, "\n\n".join(b.rstrip("\n") for b in book) + "\n")
     return rows
 
 

@@ -24,6 +24,18 @@ def test_generate_writes_abc_midi_tunebook_and_summary(tmp_path, tiny_run, capsy
         assert t.is_valid or not p.with_suffix(".mid").exists()
 
 
+def test_a_second_run_into_the_same_folder_keeps_the_first(tmp_path, tiny_run):
+    out = tmp_path / "samples"
+    args = ["generate", "-n", "2", "--model", str(tiny_run), "--out", str(out), "--max-chars", "300"]
+    assert main(args + ["--random-seed", "1"]) == 0
+    first = {p.name: p.read_text() for p in out.glob("tune_*.abc")}
+    assert main(args + ["--random-seed", "2"]) == 0
+    assert sorted(p.name for p in out.glob("tune_*.abc")) == [f"tune_00{i}.abc" for i in range(1, 5)]
+    assert all((out / name).read_text() == text for name, text in first.items())  # untouched
+    book = (out / "tunebook.abc").read_text()
+    assert [line for line in book.split("\n") if line.startswith("X:")] == ["X:1", "X:2", "X:3", "X:4"]
+
+
 def test_valid_only_reports_attempts(tmp_path, tiny_run, capsys):
     code = main(["generate", "-n", "2", "--valid-only", "--max-attempts", "6", "--random-seed", "1",
                  "--model", str(tiny_run), "--out", str(tmp_path / "v"), "--max-chars", "300"])
