@@ -181,6 +181,7 @@ class FormSampler:
         self.texts, self.decoded = [prime] * n, np.zeros(n, dtype=np.int64)  # text of out[:decoded]
         self.saved = [None] * n  # each lane as it was where its current bar started
         self.tried = np.zeros(n, dtype=np.int64)  # retries spent on the current closing bar
+        self.judged = np.zeros(n, dtype=bool)  # the current bar closed a part and was kept
         self.copies = self.bar_count = self.retries = 0
 
     def max_steps(self, cap):
@@ -208,6 +209,7 @@ class FormSampler:
                                     state=[[s[j].copy() for s in layer] for layer in state], bars=bars.snapshot(),
                                     flags=(self.after_bar[lane], self.line_start[lane]))
             pos, offers = bars.bar_start(text + self.vocab.chars[ids[j]], len(text))
+            self.judged[lane] = False
             self.bar_count += 1
             weights = np.array([self.w[pos, c] for c, _ in offers])
             r = self.rng.random()
@@ -235,8 +237,8 @@ class FormSampler:
         for j in np.flatnonzero(done | (self.closing[ids] & self.in_body[active])):
             lane = active[j]
             saved = self.saved[lane]
-            if saved is None or self.queue[lane]:
-                continue
+            if saved is None or self.queue[lane] or self.judged[lane]:
+                continue  # (a tune that ends on the bar that closed its part: judged once, there)
             text = self._text(lane, out, length)
             if not (done[j] or closes_part(text)):
                 continue
@@ -245,7 +247,7 @@ class FormSampler:
                 self.retries += 1
                 back[j] = True
             else:
-                self.tried[lane] = 0
+                self.tried[lane], self.judged[lane] = 0, True
         return back
 
     def restore(self, active, back, logits, state, length, prev1, prev2):
@@ -265,4 +267,4 @@ class FormSampler:
             self.bars[lane].restore(saved["bars"])
             self.after_bar[lane], self.line_start[lane] = saved["flags"]
             self.in_body[lane], self.k_line[lane] = True, False
-            self.queue[lane], self.copying[lane] = [], False
+            self.queue[lane], self.copying[lane], self.judged[lane] = [], False, False
