@@ -17,12 +17,12 @@ DEFAULT_CADENCE_TRIES = 2  # a closing bar off the tonic is written again at mos
 def fit_form(model=None, data="data/abc", cadence_tries=DEFAULT_CADENCE_TRIES, save=True):
     """Fit form.json for `model` (a run folder, a CharModel, or None: the pretrained one) on the
     first half of `data`'s held-out tunes; returns the figures, scored on the second half."""
+    if cadence_tries < 0:  # before any loading: bad input costs nothing
+        raise CharrnnError(f"--cadence-tries must be 0 or more, not {cadence_tries}")
     model = model if hasattr(model, "net") else load(model)
     tunes = load_corpus(data).valid_tunes
     if len(tunes) < 4:
         raise CharrnnError(f"{data}/valid.abc: {len(tunes)} held-out tunes; fitting form needs at least 4")
-    if cadence_tries < 0:
-        raise CharrnnError(f"--cadence-tries must be 0 or more, not {cadence_tries}")
     fit_on, score_on = held_out_halves(tunes)
     rows, _, _ = tune_rows(model.net, model.vocab, fit_on)
     weights = fit_weights(rows)

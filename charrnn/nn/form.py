@@ -182,7 +182,6 @@ class FormSampler:
         self.saved = [None] * n  # each lane as it was where its current bar started
         self.tried = np.zeros(n, dtype=np.int64)  # retries spent on the current closing bar
         self.judged = np.zeros(n, dtype=bool)  # the current bar closed a part and was kept
-        self.copies = self.bar_count = self.retries = 0
 
     def max_steps(self, cap):
         return cap * (2 + self.tries)  # retries rewrite bars; this bounds them
@@ -210,7 +209,6 @@ class FormSampler:
                                     flags=(self.after_bar[lane], self.line_start[lane]))
             pos, offers = bars.bar_start(text + self.vocab.chars[ids[j]], len(text))
             self.judged[lane] = False
-            self.bar_count += 1
             weights = np.array([self.w[pos, c] for c, _ in offers])
             r = self.rng.random()
             if offers and r < weights.sum():
@@ -218,7 +216,6 @@ class FormSampler:
                 copy = self.vocab.encode(core)
                 ids[j], self.queue[lane] = copy[0], list(copy[1:])
                 self.copying[lane] = bool(self.queue[lane])
-                self.copies += 1
         newline = ids == self.newline
         for j in np.flatnonzero(newline & self.k_line[active] & ~self.in_body[active]):
             self.tonic[active[j]] = tonic_letter(self._text(active[j], out, length) + "\n")
@@ -244,7 +241,6 @@ class FormSampler:
                 continue
             if leaves_home(text[len(self.prime) + saved["length"]:], self.tonic[lane]) and self.tried[lane] < self.tries:
                 self.tried[lane] += 1
-                self.retries += 1
                 back[j] = True
             else:
                 self.tried[lane], self.judged[lane] = 0, True
