@@ -1,178 +1,166 @@
 """Build the training corpus: ABC tunes split, cleaned, de-duplicated and split by tune.
 
-    charrnn data build                       # O'Neill's 1850, Ryan's Mammoth, Aird's Airs -> data/abc/
-    charrnn data build ~/tunes/ --out mydata  # your own .abc files
+    charrnn data build                         # O'Neill's 1850, Ryan's Mammoth, Aird's Airs -> data/abc/
+    charrnn data build ~/tunes/ --out mydata    # your own .abc and .mid files, folders of them
+    charrnn data build big/ --workers 2         # parsing processes (default: every core)
 
 The corpus folder holds `train.abc` and `valid.abc` (one blank line between tunes),
-`provenance.csv` (split, collection, source file, X: number, title of every tune) and
-`char_to_idx.json`, the vocabulary. Every 10th tune (index 0, 10, 20, ...) is held out,
-the same rule `../shared/bench/ngram_bpc.py` uses, so baselines compare on one split.
+`provenance.csv` (split, collection, source file, X: number, title of every tune),
+`char_to_idx.json`, the vocabulary, and the same texts as ids for training to memory-map
+(`train.ids.npy`, `valid.ids.npy`, with `ids.json` saying what they encode; `load_ids`). Every
+10th tune (index 0, 10, 20, ...) is held out, the same rule `../shared/bench/ngram_bpc.py` uses,
+so baselines compare on one split. The build streams (`charrnn.sources`): files are written a tune
+at a time into temporary files, renamed into place only when all is done, so memory stays bounded
+and an interrupted build leaves the old corpus, never half of a new one.
 """
 import csv
 import json
-import re
+import os
 import sys
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from .abc.header import FIELD, header_field
-from .abc.repeats import implicit_repeats
-from .abc.text import join_tunes, read_abc_text, split_tunes, strip_comment
+from .abc.text import read_abc_text, split_tunes
 from .errors import CharrnnError, check_out_folder
-from .files import replacing, write_text_atomic
+from .files import temp_path, write_json_atomic
+from .nn.ids import encode_file, ids_dtype, open_ids
 from .nn.vocab import Vocabulary
+from .sources import (DEFAULT_COLLECTIONS, AbcTune, Skips, corpus_files, music21_collection_dir,  # noqa: F401
+                      normalise_tune, source_files, unique_tunes)
 
-DEFAULT_COLLECTIONS = ("oneills1850", "ryansMammoth", "airdsAirs")
 VALID_EVERY = 10
-# Header fields that shape the music; the rest (Z: transcriber, N: notes, B: book, S:, I:, ...)
-# is bibliography, kept in provenance.csv rather than spent on model capacity.
-MUSICAL_HEADERS = set("XTRMLQPK")
+SPLITS = ("train", "valid")
+NO_TUNES = "no ABC tunes found (a tune starts with an 'X:' line and needs a 'K:' line)"
 
 
-@dataclass(frozen=True)
-class AbcTune:
-    """One tune's normalised text and where it came from."""
-
-    text: str  # starts with "X:", ends with "\n", no blank lines
-    collection: str
-    source: str
-    x: str
-    title: str
-
-
-def normalise_tune(raw):
-    """Clean one tune: comments and non-musical header fields removed, X: made 'X:1', whitespace tidied,
-    and repeat starts that the notation implies left out.
-
-    Returns the tune text ending in '\\n', or None when it is not a usable tune
-    (no K: field, or no music after it).
-    """
-    header, body, in_body = [], [], False
-    for line in raw.split("\n"):
-        line = strip_comment(line).replace("\t", " ")
-        if not line.strip():
-            continue
-        field = FIELD.match(line)
-        if not in_body:
-            if not field:
-                continue  # stray text inside the header
-            key = field.group(1)
-            value = line[2:].strip()
-            if key == "X" and not header:
-                # The reference number is the source book's index, not music: random digits
-                # the model would learn to imitate (and garble). provenance.csv keeps it.
-                header.append("X:1")
-            elif key in MUSICAL_HEADERS:
-                header.append(f"{key}:{value}")
-            if key == "K":
-                in_body = True
-        else:
-            body.append(line)
-    if not in_body or not body or not header[0].startswith("X:"):
-        return None
-    # Implied repeat starts left out (charrnn.abc.repeats): a part then ends right with :| or |]
-    # alike, where a written |: would leave the model one bit to remember for a whole part.
-    tune = implicit_repeats("\n".join(header + body) + "\n")
-    return "\n".join(line for line in tune.split("\n") if line.strip()) + "\n"
-
-
-def _body_key(text):
-    """What makes two tunes the same: everything but the X: line, whitespace ignored."""
-    return re.sub(r"\s+", "", text.split("\n", 1)[1])
-
-
-# Control characters (but tab) mean binary data, not notation: such a tune is skipped, not learnt.
-CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
-
-def read_tunes(path, collection=""):
-    """All usable tunes of one .abc file, as AbcTune records."""
-    path = Path(path)
-    tunes = []
-    for raw in split_tunes(read_abc_text(path)):
-        if CONTROL.search(raw):
-            print(f"note: {path}: skipped tune X:{strip_comment(header_field(raw, 'X'))} "
-                  f"({header_field(raw, 'T') or 'untitled'}): it holds control characters (binary data?)",
-                  file=sys.stderr)
-            continue
-        text = normalise_tune(raw)
-        if text:
-            tunes.append(AbcTune(text, collection or path.parent.name, path.name,
-                                 strip_comment(header_field(raw, "X")), header_field(text, "T")))
-    return tunes
-
-
-def music21_collection_dir(name):
-    """The folder of one of the ABC collections that music21 ships, or None."""
-    from music21 import corpus  # imported here: music21 takes a second to load
-
-    folder = Path(corpus.__file__).parent / name
-    return folder if folder.is_dir() and any(folder.glob("*.abc")) else None
-
-
-def source_files(source):
-    """(collection, file) pairs for a SOURCE: a music21 collection name, an .abc file or a folder."""
-    path = Path(source)
-    if path.is_file():
-        return [(path.parent.name, path)]
-    folder = path if path.is_dir() else music21_collection_dir(source)
-    if folder is None:
-        raise CharrnnError(f"{source}: not an .abc file, a folder, or a music21 collection "
-                           f"(such as {', '.join(DEFAULT_COLLECTIONS)})")
-    files = sorted(folder.rglob("*.abc"))
-    if not files:
-        raise CharrnnError(f"{source}: folder holds no .abc files")
-    return [(folder.name, f) for f in files]
-
-
-def collect_tunes(sources):
-    """Read every source, in order, dropping exact duplicates (same body, whitespace ignored)."""
-    seen, tunes = set(), []
-    for source in sources:
-        for collection, path in source_files(source):
-            for tune in read_tunes(path, collection):
-                key = _body_key(tune.text)
-                if key not in seen:
-                    seen.add(key)
-                    tunes.append(tune)
-    if not tunes:
-        raise CharrnnError(f"{', '.join(map(str, sources))}: no ABC tunes found "
-                           "(a tune starts with an 'X:' line and needs a 'K:' line)")
-    return tunes
+def is_valid_index(i):
+    """The split rule: every VALID_EVERY-th tune (index 0, 10, ...) is validation."""
+    return i % VALID_EVERY == 0
 
 
 def split_train_valid(tunes):
-    """Deterministic split by tune: every VALID_EVERY-th tune (index 0, 10, ...) is validation."""
-    valid = [t for i, t in enumerate(tunes) if i % VALID_EVERY == 0]
-    train = [t for i, t in enumerate(tunes) if i % VALID_EVERY != 0]
+    """Deterministic split by tune (is_valid_index)."""
+    valid = [t for i, t in enumerate(tunes) if is_valid_index(i)]
+    train = [t for i, t in enumerate(tunes) if not is_valid_index(i)]
     return train, valid
 
 
-def build_corpus(sources=DEFAULT_COLLECTIONS, out="data/abc"):
-    """Write train.abc, valid.abc, provenance.csv and char_to_idx.json into `out`.
+def collect_tunes(sources, skips=None, workers=1):
+    """Every tune of the sources, in order, exact duplicates dropped (same body, whitespace ignored)."""
+    tunes = list(unique_tunes(corpus_files(sources), skips or Skips(), workers=workers))
+    if not tunes:
+        raise CharrnnError(f"{', '.join(map(str, sources))}: {NO_TUNES}")
+    return tunes
 
-    Returns a summary dict (tune and character counts, vocabulary size).
+
+class CorpusWriter:
+    """The corpus files written a tune at a time, under temporary names beside their places;
+    commit() adds the vocabulary and the ids and renames everything into place (discard() drops it)."""
+
+    NAMES = ("train.abc", "valid.abc", "provenance.csv", "char_to_idx.json",
+             "train.ids.npy", "valid.ids.npy", "ids.json")  # renamed in this order: ids.json last
+
+    def __init__(self, out):
+        self.out = Path(out)
+        self.tmp = {name: temp_path(self.out / name) for name in self.NAMES}
+        self.files = {s: open(self.tmp[f"{s}.abc"], "w", encoding="utf-8", newline="") for s in SPLITS}
+        self.csv_file = open(self.tmp["provenance.csv"], "w", newline="", encoding="utf-8")
+        self.provenance = csv.writer(self.csv_file)
+        self.provenance.writerow(["split", "collection", "source_file", "x", "title"])
+        self.tunes = {s: 0 for s in SPLITS}
+        self.chars = {s: 0 for s in SPLITS}
+        self.charset = set()
+
+    def add(self, tune):
+        split = "valid" if is_valid_index(sum(self.tunes.values())) else "train"
+        text = "\n" + tune.text if self.tunes[split] else tune.text  # join_tunes: a blank line between
+        self.files[split].write(text)
+        self.tunes[split] += 1
+        self.chars[split] += len(text)
+        self.charset.update(tune.text)
+        self.provenance.writerow([split, tune.collection, tune.source, tune.x, tune.title])
+
+    def commit(self):
+        """Vocabulary, ids, then every file renamed into place; returns the vocabulary."""
+        self.close()
+        vocab = Vocabulary({ch: i for i, ch in enumerate(sorted(self.charset))})
+        vocab.save(self.tmp["char_to_idx.json"])
+        for s in SPLITS:
+            encode_file(self.tmp[f"{s}.abc"], self.tmp[f"{s}.ids.npy"], vocab, self.chars[s])
+        write_json_atomic(self.tmp["ids.json"], {**{f"{s}.abc": self.tmp[f"{s}.abc"].stat().st_size
+                                                    for s in SPLITS}, "char_to_idx": vocab.char_to_idx},
+                          ensure_ascii=False)
+        for name in self.NAMES:
+            os.replace(self.tmp[name], self.out / name)
+        return vocab
+
+    def close(self):
+        for f in (*self.files.values(), self.csv_file):
+            f.close()
+
+    def discard(self):
+        self.close()
+        for path in self.tmp.values():
+            path.unlink(missing_ok=True)
+
+
+def build_corpus(sources=DEFAULT_COLLECTIONS, out="data/abc", workers=None, progress=None):
+    """Write train.abc, valid.abc, provenance.csv, char_to_idx.json and the ids into `out`.
+
+    Files that give no tunes are skipped with a line each on stderr, and dropped tunes are counted
+    there. workers: parsing processes (default: every core). progress: a tqdm bar over the input's
+    bytes, or None for one shown on a terminal. Returns a summary dict (tune and character counts,
+    vocabulary size, the skip lines).
     """
+    from tqdm import tqdm  # imported here: `import charrnn` stays light
+
     out = check_out_folder(out)
-    tunes = collect_tunes(list(sources) or DEFAULT_COLLECTIONS)
-    train, valid = split_train_valid(tunes)
+    sources = list(sources) or list(DEFAULT_COLLECTIONS)
+    files = corpus_files(sources)  # a missing source is an error before anything is written
+    created = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
-    train_text = join_tunes(t.text for t in train)
-    valid_text = join_tunes(t.text for t in valid)
-    write_text_atomic(out / "train.abc", train_text)
-    write_text_atomic(out / "valid.abc", valid_text)
-    with replacing(out / "provenance.csv") as tmp, open(tmp, "w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f)
-        writer.writerow(["split", "collection", "source_file", "x", "title"])
-        for i, t in enumerate(tunes):
-            split = "valid" if i % VALID_EVERY == 0 else "train"
-            writer.writerow([split, t.collection, t.source, t.x, t.title])
-    vocab = Vocabulary.from_text(train_text + valid_text)
-    vocab.save(out / "char_to_idx.json")
-    return {"tunes": len(tunes), "train_tunes": len(train), "valid_tunes": len(valid),
-            "train_chars": len(train_text), "valid_chars": len(valid_text),
-            "vocab_size": len(vocab), "out": str(out)}
+    writer, skips = CorpusWriter(out), Skips()
+    bar = progress or tqdm(total=sum(p.stat().st_size for _, p in files), unit="B", unit_scale=True,
+                           desc="data build", disable=None, file=sys.stderr)
+    try:
+        for tune in unique_tunes(files, skips, workers=workers, progress=bar):
+            writer.add(tune)
+        bar.close()
+        if not sum(writer.tunes.values()):
+            first = f"; {len(skips.files)} files skipped, first {skips.lines()[0][8:]}" if skips.files else ""
+            raise CharrnnError(f"{', '.join(map(str, sources))}: {NO_TUNES}{first}")
+        vocab = writer.commit()
+    except BaseException:  # Ctrl-C included: the old corpus stays, no temporary file is left
+        bar.close()
+        writer.discard()
+        if created and not any(out.iterdir()):
+            out.rmdir()
+        raise
+    for line in skips.lines():  # the skip summary: one line a file, then the tunes dropped
+        print(line, file=sys.stderr)
+    train, valid = writer.tunes["train"], writer.tunes["valid"]
+    return {"tunes": train + valid, "train_tunes": train, "valid_tunes": valid,
+            "train_chars": writer.chars["train"], "valid_chars": writer.chars["valid"],
+            "vocab_size": len(vocab), "out": str(out), "skipped": skips.lines()}
+
+
+def load_ids(folder, vocab):
+    """(train ids, valid ids) of a corpus folder under `vocab`: train.ids.npy and valid.ids.npy,
+    memory-mapped, when ids.json says they encode these very texts with this vocabulary; else the
+    texts encoded here (an UnknownCharactersError names characters `vocab` lacks)."""
+    folder = Path(folder)
+    try:
+        meta = json.loads((folder / "ids.json").read_text(encoding="utf-8"))
+        if meta["char_to_idx"] == vocab.char_to_idx and all(
+                (folder / f"{s}.abc").stat().st_size == meta[f"{s}.abc"] for s in SPLITS):
+            return tuple(open_ids(folder / f"{s}.ids.npy") for s in SPLITS)
+    except (OSError, ValueError, KeyError, TypeError):
+        pass  # no ids, or not these: encode the text
+    corpus = load_corpus(folder)
+    dtype = ids_dtype(len(vocab))
+    return (vocab.encode(corpus.train_text, where=str(folder / "train.abc")).astype(dtype),
+            vocab.encode(corpus.valid_text, where=str(folder / "valid.abc")).astype(dtype))
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ LAYERS = [
     ["charrnn.errors", "charrnn.files"],
     ["charrnn.abc"],
     ["charrnn.music", "charrnn.nn"],
-    ["charrnn.tune"],
+    ["charrnn.tune", "charrnn.sources"],
     ["charrnn.steering"],
     ["charrnn.corpus", "charrnn.generator", "charrnn.render"],
     ["charrnn.training", "charrnn.evaluation", "charrnn.survey", "charrnn.form"],

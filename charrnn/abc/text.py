@@ -1,4 +1,6 @@
-"""ABC files as text: read them, cut them into tunes, join tunes back into one text."""
+"""ABC files as text: read them (whole, or in pieces for big files), cut them into tunes, join
+tunes back into one text."""
+import codecs
 import re
 from pathlib import Path
 
@@ -21,6 +23,42 @@ def read_abc_text(path):
     except UnicodeDecodeError:
         text = raw.decode("latin-1")  # every byte is a Latin-1 character, so this cannot fail
     return normalise_newlines(text)
+
+
+def abc_encoding(path, block=1 << 20):
+    """'utf-8-sig' when the whole file is UTF-8, else 'latin-1' (read_abc_text's rule), read in blocks."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        with open(path, "rb") as f:
+            while chunk := f.read(block):
+                decoder.decode(chunk)
+        decoder.decode(b"", final=True)
+    except OSError as e:
+        raise CharrnnError(f"{path}: cannot read file ({e.strerror or e})") from None
+    except UnicodeDecodeError:
+        return "latin-1"
+    return "utf-8-sig"
+
+
+def read_abc_pieces(path, size=1 << 20):
+    """read_abc_text in pieces of about `size` characters, each cut just before a blank line or an
+    'X:' line: split_tunes finds the same tunes in the pieces as in the whole file, and a big file
+    is never all in memory. Yields (piece, characters read so far)."""
+    encoding = abc_encoding(path)
+    lines, length, done = [], 0, 0
+    try:
+        with open(path, encoding=encoding, newline=None) as f:  # newline=None: \r\n and \r read as \n
+            for line in f:
+                if length >= size and (line.startswith("X:") or not line.strip()):
+                    yield "".join(lines), done
+                    lines, length = [], 0
+                lines.append(line)
+                length += len(line)
+                done += len(line)
+    except OSError as e:
+        raise CharrnnError(f"{path}: cannot read file ({e.strerror or e})") from None
+    if lines:
+        yield "".join(lines), done
 
 
 def strip_comment(line):
