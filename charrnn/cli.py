@@ -1,6 +1,6 @@
 """The `charrnn` command: a thin layer over the Python API.
 
-    charrnn data build [SOURCE ...] [--out data/abc]
+    charrnn data build [SOURCE ...] [--out data/abc] [--workers N]
     charrnn train --data data/abc --out runs/folk --epochs 30
     charrnn generate -n 10 --temperature 0.9 --seed 'X:1\\nM:6/8\\n' --random-seed 7 --out samples/
     charrnn render FILE.abc --midi --wav --svg --out DIR
@@ -16,6 +16,7 @@ import sys
 
 from .errors import CharrnnError
 from .nn.config import PRECISIONS
+from .sources import POOL_MIN_BYTES
 from .training import MODEL_DEFAULTS, TRAIN_DEFAULTS, train
 
 # Modules that add their own sub-command through register_cli(subparsers).
@@ -32,7 +33,9 @@ SUBCOMMAND_MODULES = [
 def _data_build(args):
     from .corpus import DEFAULT_COLLECTIONS, build_corpus
 
-    summary = build_corpus(args.sources or DEFAULT_COLLECTIONS, out=args.out)
+    if args.workers is not None and args.workers < 1:
+        raise CharrnnError(f"--workers must be 1 or more, not {args.workers}")
+    summary = build_corpus(args.sources or DEFAULT_COLLECTIONS, out=args.out, workers=args.workers)
     print(f"{summary['tunes']} tunes ({summary['train_tunes']} train, {summary['valid_tunes']} validation), "
           f"{summary['train_chars'] + summary['valid_chars']:,} characters, "
           f"{summary['vocab_size']} distinct -> {summary['out']}/")
@@ -59,9 +62,11 @@ def build_parser():
     data_sub = data.add_subparsers(dest="data_command", required=True)
     build = data_sub.add_parser("build", help="write train/valid ABC, provenance and vocabulary")
     build.add_argument("sources", nargs="*", metavar="SOURCE",
-                       help="a music21 collection name, an .abc file or a folder "
+                       help="a music21 collection name, an .abc or .mid file, or a folder of them "
                             "(default: oneills1850 ryansMammoth airdsAirs)")
     build.add_argument("--out", default="data/abc", help="corpus folder (default: data/abc)")
+    build.add_argument("--workers", type=int, default=None,
+                       help=f"processes that parse (default: every core; one for inputs under {POOL_MIN_BYTES >> 20} MB)")
     build.set_defaults(func=_data_build)
 
     tr = sub.add_parser("train", help="train (or resume) a model")

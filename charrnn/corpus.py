@@ -128,8 +128,10 @@ def build_corpus(sources=DEFAULT_COLLECTIONS, out="data/abc", workers=None, prog
             writer.add(tune)
         bar.close()
         if not sum(writer.tunes.values()):
-            first = f"; {len(skips.files)} files skipped, first {skips.lines()[0][8:]}" if skips.files else ""
-            raise CharrnnError(f"{', '.join(map(str, sources))}: {NO_TUNES}{first}")
+            n = len(skips.files)
+            why = (f"no ABC tunes found: {n} file{'s' * (n > 1)} skipped, the first {skips.lines()[0][8:]}"
+                   if skips.files else NO_TUNES)
+            raise CharrnnError(f"{', '.join(map(str, sources))}: {why}")
         vocab = writer.commit()
     except BaseException:  # Ctrl-C included: the old corpus stays, no temporary file is left
         bar.close()

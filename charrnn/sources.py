@@ -218,13 +218,12 @@ def parsed(items, workers):
 def unique_tunes(files, skips, workers=None, progress=None):
     """AbcTune records of every file, in order, exact duplicates dropped; what is left out goes to `skips`.
 
-    workers: processes that parse (default: every core; small inputs are parsed here). progress: a
-    tqdm-like bar, advanced by the bytes read."""
+    workers: processes that parse (default: every core, or none but this one for inputs under
+    POOL_MIN_BYTES). progress: a tqdm-like bar, advanced by the bytes read."""
     sizes = [path.stat().st_size if path.is_file() else 0 for _, path in files]
     if workers is None:
-        workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    if sum(sizes) < POOL_MIN_BYTES:
-        workers = 1
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        workers = cores if sum(sizes) >= POOL_MIN_BYTES else 1
     seen, state = set(), {"file": -1}
 
     def finish(number):  # a file is done: advance the bar to its size, say why it gave nothing

@@ -110,3 +110,98 @@ def test_read_abc_text_unreadable_file(tmp_path):
     with pytest.raises(CharrnnError, match="cannot read"):
         read_abc_text(tmp_path / "missing.abc")
     assert split_tunes("") == []
+
+
+# --- Streaming builds (charrnn.sources): pieces, workers, skip summary, atomic output, ids ---
+
+CORPUS_FILES = ("train.abc", "valid.abc", "provenance.csv", "char_to_idx.json")
+
+
+def test_pieces_and_workers_give_the_same_corpus(tmp_path, oneills_file, monkeypatch):
+    import charrnn.sources
+
+    charrnn.build_corpus([str(oneills_file)], out=tmp_path / "whole")
+    monkeypatch.setattr(charrnn.sources, "PIECE_CHARS", 2000)  # many pieces, cut mid-file
+    summary = charrnn.build_corpus([str(oneills_file)], out=tmp_path / "pieces", workers=2)
+    for name in CORPUS_FILES + ("train.ids.npy", "valid.ids.npy"):
+        assert (tmp_path / "whole" / name).read_bytes() == (tmp_path / "pieces" / name).read_bytes(), name
+    assert summary["tunes"] == 50 and summary["skipped"] == []
+
+
+def test_skip_summary_one_line_per_bad_file(tmp_path, capsys, monkeypatch):
+    import charrnn.sources
+
+    src = tmp_path / "src"
+    (src / "sub").mkdir(parents=True)
+    write(src / "good.abc", JIG + "\n" + REEL + "\n" + JIG.replace("X:1", "X:7") + "\nX:8\nT:No key\nabc|\n")
+    write(src / "notes.abc", "just words, no tunes\n")
+    write(src / "utf16.abc", JIG.encode("utf-16"))
+    write(src / "sub" / "garbage.mid", b"not a midi file at all")
+    write(src / "locked.abc", JIG)
+    real = charrnn.sources.read_abc_pieces
+
+    def unreadable(path, size):  # root reads any file: fake the OSError read_abc_pieces reports
+        if path.name == "locked.abc":
+            raise CharrnnError(f"{path}: cannot read file (Permission denied)")
+        return real(path, size)
+
+    monkeypatch.setattr(charrnn.sources, "read_abc_pieces", unreadable)
+    summary = charrnn.build_corpus([str(src)], out=tmp_path / "c")
+    err = capsys.readouterr().err.strip().splitlines()
+    assert summary["tunes"] == 2 and err == summary["skipped"]
+    assert err == [f"skipped {src / 'locked.abc'}: cannot read file (Permission denied)",
+                   f"skipped {src / 'notes.abc'}: no tunes (a tune starts with an 'X:' line and needs a 'K:' line)",
+                   f"skipped {src / 'sub' / 'garbage.mid'}: midi2abc cannot convert it: Error: expecting MThd",
+                   f"skipped {src / 'utf16.abc'}: no tunes: not UTF-8 or Latin-1 text (NUL bytes: UTF-16 or binary data?)",
+                   "dropped 2 tunes: 1 without a K: line or music, 1 duplicates"]
+    assert "Traceback" not in "".join(err)
+
+
+def test_no_tunes_at_all_is_one_error_and_writes_nothing(tmp_path):
+    write(tmp_path / "notes.abc", "just words\n")
+    with pytest.raises(CharrnnError, match="no ABC tunes found: 1 file skipped, the first .*notes.abc: no tunes"):
+        charrnn.build_corpus([str(tmp_path / "notes.abc")], out=tmp_path / "c")
+    assert not (tmp_path / "c").exists()
+
+
+def test_interrupted_build_keeps_the_old_corpus(tmp_path, oneills_file, monkeypatch):
+    import charrnn.corpus
+
+    charrnn.build_corpus([str(write(tmp_path / "one.abc", JIG))], out=tmp_path / "c")
+    before = {p.name: p.read_bytes() for p in (tmp_path / "c").iterdir()}
+    real = charrnn.corpus.unique_tunes
+
+    def interrupted(*args, **kwargs):
+        for i, tune in enumerate(real(*args, **kwargs)):
+            if i == 20:
+                raise KeyboardInterrupt
+            yield tune
+
+    monkeypatch.setattr(charrnn.corpus, "unique_tunes", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        charrnn.build_corpus([str(oneills_file)], out=tmp_path / "c")
+    assert {p.name: p.read_bytes() for p in (tmp_path / "c").iterdir()} == before  # no temporary files either
+
+
+def test_load_ids_memory_maps_the_built_ids(tmp_path, oneills_file):
+    import numpy as np
+
+    from charrnn.corpus import load_ids
+
+    charrnn.build_corpus([str(oneills_file)], out=tmp_path / "c")
+    corpus = charrnn.load_corpus(tmp_path / "c")
+    train, valid = load_ids(tmp_path / "c", corpus.vocab)
+    assert isinstance(train, np.memmap) and train.dtype == np.uint8
+    assert corpus.vocab.decode(train) == corpus.train_text and corpus.vocab.decode(valid) == corpus.valid_text
+    # Another vocabulary (a model's, with one more character): the text encoded with its ids.
+    other = charrnn.Vocabulary.from_text(corpus.train_text + corpus.valid_text + "\u2603")
+    train2, _ = load_ids(tmp_path / "c", other)
+    assert not isinstance(train2, np.memmap) and other.decode(train2) == corpus.train_text
+    # A train.abc edited after the build: its ids no longer match, so the text is encoded.
+    (tmp_path / "c" / "train.abc").write_text(corpus.valid_text)
+    train3, _ = load_ids(tmp_path / "c", corpus.vocab)
+    assert corpus.vocab.decode(train3) == corpus.valid_text
+    # Big vocabularies take two bytes an id.
+    from charrnn.nn.ids import ids_dtype
+
+    assert ids_dtype(256) == np.uint8 and ids_dtype(257) == np.uint16

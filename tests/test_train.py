@@ -135,4 +135,4 @@ def test_data_build_cli(tmp_path, oneills_file, capsys):
     assert main(["data", "build", str(oneills_file), "--out", str(tmp_path / "c")]) == 0
     assert "tunes" in capsys.readouterr().out
     assert {p.name for p in (tmp_path / "c").iterdir()} == {
-        "train.abc", "valid.abc", "provenance.csv", "char_to_idx.json"}
+        "train.abc", "valid.abc", "provenance.csv", "char_to_idx.json", "train.ids.npy", "valid.ids.npy", "ids.json"}
