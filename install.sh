@@ -5,8 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-# abcmidi: abc2midi for validity checks; fluidsynth + fluid-soundfont-gm: audio;
-# abcm2ps + ghostscript (lilypond for music21 users): sheet music; chromium: the listening-survey page's browser test.
+# abcmidi: abc2midi for validity checks, midi2abc to read MIDI files into the corpus;
+# fluidsynth + fluid-soundfont-gm: audio; abcm2ps + ghostscript (lilypond for music21 users): sheet music;
+# chromium: the listening-survey page's browser test.
 APT_PACKAGES="abcmidi fluidsynth fluid-soundfont-gm lilypond abcm2ps ghostscript"
 [ "${1:-}" = "--test" ] && APT_PACKAGES="$APT_PACKAGES chromium"
 missing=$(for p in $APT_PACKAGES; do dpkg -s "$p" >/dev/null 2>&1 || echo "$p"; done)

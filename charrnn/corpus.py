@@ -121,7 +121,7 @@ def build_corpus(sources=DEFAULT_COLLECTIONS, out="data/abc", workers=None, prog
     created = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
     writer, skips = CorpusWriter(out), Skips()
-    bar = progress or tqdm(total=sum(p.stat().st_size for _, p in files), unit="B", unit_scale=True,
+    bar = progress or tqdm(total=sum(p.stat().st_size for _, p in files if p.is_file()), unit="B", unit_scale=True,
                            desc="data build", disable=None, file=sys.stderr)
     try:
         for tune in unique_tunes(files, skips, workers=workers, progress=bar):

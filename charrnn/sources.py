@@ -13,6 +13,7 @@ tune's body, not by its text.
 import hashlib
 import os
 import re
+import signal
 from collections import Counter, deque
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -205,7 +206,10 @@ def parsed(items, workers):
     if workers <= 1:
         yield from map(parse_item, items)
         return
-    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+    # Workers ignore Ctrl-C: this process stops them (no traceback from each), and drops queued work.
+    pool = ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=signal.signal,
+                               initargs=(signal.SIGINT, signal.SIG_IGN))
+    try:
         ahead = deque()
         for item in items:
             ahead.append(pool.submit(parse_item, item))
@@ -213,6 +217,8 @@ def parsed(items, workers):
                 yield ahead.popleft().result()
         while ahead:
             yield ahead.popleft().result()
+    finally:
+        pool.shutdown(cancel_futures=True)
 
 
 def unique_tunes(files, skips, workers=None, progress=None):
@@ -235,7 +241,8 @@ def unique_tunes(files, skips, workers=None, progress=None):
         if state["error"]:
             skips.files.append((path, state["error"].removeprefix(f"{path}: ")))
         elif not state["found"]:
-            skips.files.append((path, f"no tunes: {'; '.join(state['notes'][:3])}" if state["notes"] else NO_TUNES))
+            notes = list(dict.fromkeys(state["notes"]))[:3]  # each piece of a UTF-16 file says the same
+            skips.files.append((path, f"no tunes: {'; '.join(notes)}" if notes else NO_TUNES))
         elif state["notes"]:
             more = len(state["notes"]) - 1
             skips.files.append((path, state["notes"][0] + (f" (and {more} more)" if more else "")))

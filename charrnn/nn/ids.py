@@ -7,7 +7,7 @@ at a time and read back memory-mapped, so a corpus larger than memory can be tra
 import numpy as np
 from numpy.lib.format import open_memmap
 
-CHUNK_CHARS = 1 << 22  # characters encoded at a time: 4 M, a few tens of MB of scratch at most
+CHUNK_CHARS = 1 << 20  # characters encoded at a time: 1 M, about 10 MB of scratch
 
 
 def ids_dtype(vocab_size):
@@ -17,16 +17,18 @@ def ids_dtype(vocab_size):
 
 def encode_file(text_path, npy_path, vocab, n_chars, chunk=CHUNK_CHARS):
     """Write the ids of the UTF-8 text file `text_path` (n_chars characters) to `npy_path`."""
-    ids = open_memmap(npy_path, mode="w+", dtype=ids_dtype(len(vocab)), shape=(n_chars,))
+    dtype = ids_dtype(len(vocab))
+    # open_memmap writes the .npy header and sizes the file; the ids go in with plain writes, since
+    # pages written through a map stay in this process's resident memory until it is closed.
+    offset = open_memmap(npy_path, mode="w+", dtype=dtype, shape=(n_chars,)).offset
     done = 0
-    with open(text_path, encoding="utf-8", newline="") as f:  # newline="": characters as written
+    with open(text_path, encoding="utf-8", newline="") as f, open(npy_path, "r+b") as out:  # newline="": as written
+        out.seek(offset)
         while text := f.read(chunk):
-            ids[done:done + len(text)] = vocab.encode(text, where=str(text_path))
+            out.write(vocab.encode(text, where=str(text_path)).astype(dtype).tobytes())
             done += len(text)
     if done != n_chars:
         raise ValueError(f"{text_path}: {done} characters, expected {n_chars}")
-    ids.flush()
-    del ids  # closes the map: the file is complete once this returns
 
 
 def open_ids(npy_path):
