@@ -47,7 +47,7 @@ def _train(args):
                     batch_size=args.batch_size, seq_len=args.seq_len, learning_rate=args.learning_rate,
                     cell=args.cell, layers=args.layers, units=args.units, embedding=args.embedding,
                     dropout=args.dropout, precision=args.precision, init_from=args.init_from,
-                    random_seed=args.random_seed)
+                    random_seed=args.random_seed, time_limit=args.time_limit)
     if history is not None and history.history:
         last = {k: round(v[-1], 4) for k, v in history.history.items()}
         print(f"done: {last} -> {args.out}/")
@@ -85,6 +85,8 @@ def build_parser():
     tr.add_argument("--init-from", metavar="RUN_DIR",
                     help="start from this trained model's weights (fine-tune; same config)")
     tr.add_argument("--random-seed", type=int, default=None, help="repeatable initial weights and dropout")
+    tr.add_argument("--time-limit", type=float, default=None, metavar="MINUTES",
+                    help="stop after the last epoch that fits in this many minutes (run again to go on)")
     tr.add_argument("--precision", choices=PRECISIONS, default=TRAIN_DEFAULTS.precision,
                     help="auto (default): mixed_bfloat16 on CPUs with AMX/AVX512-BF16, else float32")
     tr.set_defaults(func=_train)

@@ -24,7 +24,7 @@ from .files import replacing, write_text_atomic
 from .nn.checkpoint import NotKeras3Weights, read_weights
 from .nn.config import ModelConfig
 from .nn.form import FORM_FILE, FormConfig, gain_nats, tune_rows
-from .nn.sampling import SAMPLING, check_sampling_args, sample_tunes
+from .nn.sampling import SAMPLING, StartStates, check_sampling_args, sample_tunes
 from .nn.stepnet import StepNet, blas_threads
 from .nn.vocab import Vocabulary
 from .tune import Tune, is_valid_tune
@@ -77,6 +77,7 @@ class CharModel:
                                f"config.json says vocab_size={self.config.vocab_size}")
         self.weights_file = Path(weights_file) if weights_file else _weights_file(self.folder)
         self.net = StepNet(self.config, self._read_weights())
+        self.start = StartStates(self.net, self.vocab)  # warm-up tunes, written when first needed
         # Copied bars and cadences on the tonic (charrnn.nn.form), fitted by `charrnn form fit`.
         form_file = self.folder / FORM_FILE
         self.form = FormConfig.load(form_file) if form_file.is_file() else None
@@ -156,7 +157,7 @@ class CharModel:
         form = self.form if form is True else (form or None)
         with blas_threads():
             texts = sample_tunes(self.net, self.vocab, seed, n, rng, temperature=temperature,
-                                 top_k=top_k, top_p=top_p, max_chars=max_chars, form=form)
+                                 top_k=top_k, top_p=top_p, max_chars=max_chars, form=form, start=self.start)
         return [Tune(t) for t in texts]
 
     def form_bpc(self, tunes, form=None):

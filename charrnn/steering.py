@@ -13,8 +13,6 @@ everything else stays as written. Header controls (title, type R:, meter M:, uni
 key and mode K:) set or replace the tune's header fields before sampling.
 """
 import re
-import threading
-import weakref
 
 import numpy as np
 
@@ -36,8 +34,6 @@ _CHECKS = {
 }
 BAR_CHARS = 48  # most characters one sampled bar may take before the candidate is dropped
 SCORE_CHARS = 400  # most characters of the following text that rank a candidate
-_warm = weakref.WeakKeyDictionary()  # StepNet -> state after one throw-away tune (see sample_tunes)
-_warm_lock = threading.Lock()
 
 
 # -------------------------------------------------------------------------------------- header
@@ -95,20 +91,6 @@ def _runs(numbers):
 
 
 # ------------------------------------------------------------------------------------ sampling
-
-def _warm_state(net, vocab, lanes):
-    """The state after the blank line and one throw-away tune, as the model saw in training."""
-    with _warm_lock:
-        if net not in _warm:
-            rng = np.random.default_rng(0)
-            text = sample_tunes(net, vocab, "X:", 1, rng, max_chars=1000)[0]
-            state = net.initial_state(1)
-            for ch in "\n\n" + text + "\n\n":
-                if ch in vocab.char_to_idx:
-                    net.step(np.array([vocab.char_to_idx[ch]]), state)
-            _warm[net] = state
-    return [[np.repeat(s, lanes, axis=0) for s in layer] for layer in _warm[net]]
-
 
 class _BarCounter:
     """Reads sampled characters; says when `bars` bars are written (at the next bar line)."""
@@ -189,7 +171,7 @@ def _log_likelihood(net, state, logits, ids):
 
 def _sample_title(model, rng, temperature, top_k, top_p):
     net, vocab = model.net, model.vocab
-    state = _warm_state(net, vocab, 1)
+    state = model.start.take(1)
     logits = _feed(net, state, "X:1\nT:", vocab, 1)
     texts, ok, _, _ = _sample_until(net, vocab, state, logits, lambda lane, ch, text: ch == "\n", rng,
                                     temperature, top_k, top_p, limit=60)
@@ -212,9 +194,9 @@ def continue_tune(model, abc="", n=1, temperature=1.0, top_k=None, top_p=None, r
     prefix = with_header(abc, lambda: _sample_title(model, rng, temperature, top_k, top_p), **header)
     prefix = re.sub(r"\n\s*\n[\s\n]*$", "\n", prefix)  # a blank line would end the tune
     model.vocab.encode(prefix, where="tune")  # unknown characters named before any sampling
-    # Every lane starts from the model's cached warm state (one throw-away tune, as sample_tunes
-    # writes per lane), then reads the prefix and samples to the tune's end.
-    state = _warm_state(model.net, model.vocab, n)
+    # Every lane starts from one of the model's warm states (charrnn.nn.sampling.StartStates),
+    # then reads the prefix and samples to the tune's end.
+    state = model.start.take(n)
     logits = _feed(model.net, state, prefix, model.vocab, n, where="tune")
     form = getattr(model, "form", None) if form is True else (form or None)
     hook = None if form is None else FormSampler(form, model.vocab, prefix, n, rng)
@@ -243,7 +225,7 @@ def _resample_bars(model, abc, numbers, n, candidates, rng, sampling, stop_at_wi
         later = [spans[w - 1][0] + shifts[0] for w in wild if w > run[-1]]
         following = base[end:later[0] if later else len(base)][:SCORE_CHARS]
         follow_ids = vocab.encode(following, where="tune") if following else []
-        state = _warm_state(net, vocab, candidates)
+        state = model.start.take(candidates)
         logits = _feed(net, state, base[:start], vocab, candidates, where="tune")
         counters = [_BarCounter(len(run)) for _ in range(candidates)]
 

@@ -58,7 +58,7 @@ def _check_run_folder(out, config, vocab):
                                "run's; use a new --out folder")
 
 
-def _check_train_args(epochs, save_every, batch_size, seq_len, learning_rate, random_seed):
+def _check_train_args(epochs, save_every, batch_size, seq_len, learning_rate, random_seed, time_limit=None):
     for name, value in (("epochs", epochs), ("save_every", save_every), ("batch_size", batch_size),
                         ("seq_len", seq_len)):
         if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
@@ -66,6 +66,9 @@ def _check_train_args(epochs, save_every, batch_size, seq_len, learning_rate, ra
     if (isinstance(learning_rate, bool) or not isinstance(learning_rate, numbers.Real)
             or not 0 < learning_rate < math.inf):
         raise CharrnnError(f"learning_rate must be a positive number, not {learning_rate!r}")
+    if time_limit is not None and (isinstance(time_limit, bool) or not isinstance(time_limit, numbers.Real)
+                                   or not 0 < time_limit < math.inf):
+        raise CharrnnError(f"time_limit must be a positive number of minutes, not {time_limit!r}")
     if random_seed is not None and (isinstance(random_seed, bool) or not isinstance(random_seed, numbers.Integral)
                                     or not 0 <= random_seed < 2**32):
         raise CharrnnError(f"random_seed must be a whole number from 0 to 2**32 - 1, not {random_seed!r}")
@@ -143,7 +146,7 @@ def train(data="data/abc", out="runs/default", epochs=TRAIN_DEFAULTS.epochs, sav
           batch_size=TRAIN_DEFAULTS.batch_size, seq_len=TRAIN_DEFAULTS.seq_len,
           learning_rate=TRAIN_DEFAULTS.learning_rate, cell=MODEL_DEFAULTS["cell"], layers=MODEL_DEFAULTS["layers"],
           units=MODEL_DEFAULTS["units"], embedding=MODEL_DEFAULTS["embedding"], dropout=MODEL_DEFAULTS["dropout"],
-          precision=TRAIN_DEFAULTS.precision, init_from=None, random_seed=None, verbose=True):
+          precision=TRAIN_DEFAULTS.precision, init_from=None, random_seed=None, time_limit=None, verbose=True):
     """Train (or resume training) a model on `data`, writing the run folder `out`.
 
     `precision="auto"` trains in mixed_bfloat16 on CPUs with bfloat16 units (AMX, AVX512-BF16)
@@ -159,16 +162,12 @@ def train(data="data/abc", out="runs/default", epochs=TRAIN_DEFAULTS.epochs, sav
     A run folder that has trained some epochs continues from the last one (weights, Adam's
     state, learning-rate schedule) up to `epochs`; with `epochs` or more done, it is complete and
     nothing changes. `random_seed` makes the initial weights and dropout repeatable.
+    `time_limit` (minutes) ends this call after the last epoch that fits in it; run the same
+    command again to go on.
 
     Returns the Keras History of the epochs run in this call (None when the run was complete).
     """
-    import keras  # loaded here, not at import: `charrnn --help` reads this module's defaults
-
-    from .nn.callbacks import run_callbacks
-    from .nn.data import make_dataset
-    from .nn.model import build_model, compile_model
-
-    _check_train_args(epochs, save_every, batch_size, seq_len, learning_rate, random_seed)
+    _check_train_args(epochs, save_every, batch_size, seq_len, learning_rate, random_seed, time_limit)
     precision = resolve_precision(precision)
     out = Path(out)
     check_out_folder(out)
@@ -218,4 +217,4 @@ def train(data="data/abc", out="runs/default", epochs=TRAIN_DEFAULTS.epochs, sav
         model.load_weights(start.weights_file)  # a resumed run then restores its own weights over these
     compile_model(model, optimizer=keras.optimizers.Adam(learning_rate, global_clipnorm=5.0))
     return model.fit(train_ds, validation_data=valid_ds, epochs=epochs, initial_epoch=done, shuffle=False,
-                     callbacks=run_callbacks(out, save_every, validate, verbose, state), verbose=0)
+                     callbacks=run_callbacks(out, save_every, validate, verbose, state, time_limit), verbose=0)

@@ -4,7 +4,8 @@ import json
 import keras
 import numpy as np
 
-from charrnn.nn.callbacks import AtomicCheckpoints, EpochSeconds, PlotHistory, ResetStates, RunState, run_callbacks
+from charrnn.nn.callbacks import (AtomicCheckpoints, EpochSeconds, PlotHistory, ResetStates, RunState, TimeLimit,
+                                  run_callbacks)
 from charrnn.nn.config import ModelConfig
 from charrnn.nn.model import build_model
 
@@ -53,6 +54,21 @@ def test_epoch_seconds_adds_a_column():
     callback.on_epoch_begin(0)
     callback.on_epoch_end(0, logs)
     assert logs["loss"] == 1.0 and 0 <= logs["seconds"] < 5
+
+
+def test_time_limit_stops_before_an_epoch_that_would_not_fit():
+    now = [0.0]
+    callback = TimeLimit(minutes=10, clock=lambda: now[0])
+    callback.set_model(tiny_model())
+    callback.on_train_begin()
+    for epoch, seconds in enumerate([200, 150, 200]):  # ends at 200 s, 350 s, 550 s
+        callback.on_epoch_begin(epoch)
+        now[0] += seconds
+        callback.on_epoch_end(epoch)
+        if getattr(callback.model, "stop_training", False):
+            break
+    # After 350 s, another epoch as long as the longest (200 s) fits in 600 s; after 550 s it does not.
+    assert epoch == 2 and callback.stopped_early
 
 
 def test_plot_history_draws_from_the_log(tmp_path):

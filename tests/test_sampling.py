@@ -6,7 +6,7 @@ import charrnn
 from charrnn.errors import CharrnnError
 from charrnn.generator import CharModel
 from charrnn.nn.model import build_model
-from charrnn.nn.sampling import next_char_probs, sample_tunes, softmax
+from charrnn.nn.sampling import WARM_SEED, StartStates, next_char_probs, sample_tunes, softmax, warm_up
 
 
 @pytest.fixture(scope="module")
@@ -46,6 +46,33 @@ def test_same_random_seed_same_tunes_and_batched_lanes_stop_on_their_own(tiny_ru
     for tune in a:
         assert tune.abc.startswith("X:") and len(tune.abc) <= 300
         assert "\n\n" not in tune.abc and "\nX:" not in tune.abc
+
+
+def test_start_states_are_warm_up_tunes_written_once_and_shared_round_robin(tiny_run):
+    model = CharModel(tiny_run)
+    start = StartStates(model.net, model.vocab, max_chars=300)
+    one = start.take(1)
+    assert len(start._blocks) == 1  # one lane needs one warm-up tune, as before
+    # The first block is warm_up's state for its own seed: one lane's blank line, tune, blank line.
+    expected = warm_up(model.net, model.vocab, 1, np.random.default_rng([WARM_SEED, 0]), 300)
+    assert all(np.array_equal(a, b) for la, lb in zip(one, expected) for a, b in zip(la, lb))
+    assert np.abs(one[0][0]).max() > 0  # warm, not the zero state
+    forty = start.take(40)  # 32 warm states; lanes 32-39 reuse states 0-7
+    assert len(start._blocks) == len(StartStates.BLOCKS)
+    h = forty[0][0]
+    assert h.shape[0] == 40 and np.array_equal(h[32:], h[:8]) and np.array_equal(h[:1], one[0][0])
+    assert len({row.tobytes() for row in h[:32]}) == 32  # 32 different tunes
+    h[:] = 0  # sampling writes into what take returns: the kept states must not change
+    assert np.abs(start.take(3)[0][0]).max() > 0
+
+
+def test_tunes_do_not_depend_on_the_calls_before(tiny_run):
+    used = charrnn.load(tiny_run)
+    used.generate(n=1, random_seed=5, max_chars=200)
+    used.generate(n=9, random_seed=6, max_chars=200)
+    fresh = charrnn.load(tiny_run)
+    assert ([t.abc for t in used.generate(n=4, random_seed=3, max_chars=300)]
+            == [t.abc for t in fresh.generate(n=4, random_seed=3, max_chars=300)])
 
 
 class ScriptedNet:

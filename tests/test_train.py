@@ -136,3 +136,9 @@ def test_data_build_cli(tmp_path, oneills_file, capsys):
     assert "tunes" in capsys.readouterr().out
     assert {p.name for p in (tmp_path / "c").iterdir()} == {
         "train.abc", "valid.abc", "provenance.csv", "char_to_idx.json", "train.ids.npy", "valid.ids.npy", "ids.json"}
+
+
+def test_time_limit_must_be_positive_minutes(tmp_path, tiny_corpus):
+    for bad in (0, -5, "10", float("nan")):
+        with pytest.raises(CharrnnError, match="time_limit"):
+            charrnn.train(data=tiny_corpus, out=tmp_path / "r", time_limit=bad, verbose=False)

@@ -81,6 +81,32 @@ class EpochSeconds(keras.callbacks.Callback):
             logs["seconds"] = round(time.perf_counter() - self.started, 1)
 
 
+class TimeLimit(keras.callbacks.Callback):
+    """Stop after the last epoch that fits in `minutes` of this call's wall time: a run given a
+    budget ("train for an hour") ends on a committed epoch, and the same command resumes it.
+
+    An epoch is never cut short (the commit point is the epoch's end); the next one starts only
+    when the longest epoch so far still fits in what is left.
+    """
+
+    def __init__(self, minutes, clock=time.monotonic):
+        super().__init__()
+        self.seconds, self.clock = minutes * 60.0, clock
+        self.stopped_early = False
+
+    def on_train_begin(self, logs=None):
+        self.started, self.longest = self.clock(), 0.0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch_started = self.clock()
+
+    def on_epoch_end(self, epoch, logs=None):
+        now = self.clock()
+        self.longest = max(self.longest, now - self.epoch_started)
+        if now - self.started + self.longest > self.seconds:
+            self.model.stop_training = self.stopped_early = True
+
+
 class PlotHistory(keras.callbacks.Callback):
     """Redraw a plot from the CSV log after each epoch (so a resumed run plots it all)."""
 
@@ -172,9 +198,9 @@ def plot_history(log_csv, png):
     plt.close(fig)
 
 
-def run_callbacks(out, save_every, has_validation, verbose, state=None):
+def run_callbacks(out, save_every, has_validation, verbose, state=None, time_limit=None):
     """The callbacks of one run into folder `out`, in the order they must run; `state` is
-    load_run_state(out) (read here when not given)."""
+    load_run_state(out) (read here when not given); `time_limit` in minutes, or None."""
     from tqdm.keras import TqdmCallback
 
     out = Path(out)
@@ -194,4 +220,6 @@ def run_callbacks(out, save_every, has_validation, verbose, state=None):
         RunState(out, load_run_state(out) if state is None else state, reduce_lr, checkpoints),
         PlotHistory(out / "log.csv", out / "history.png"),
     ]
+    if time_limit is not None:  # last: it sees an epoch whose commit is done
+        callbacks.append(TimeLimit(time_limit))
     return callbacks + [TqdmCallback(verbose=1, leave=False)] if verbose else callbacks

@@ -5,6 +5,7 @@ reference; `StepNet` computes the same next-character probabilities (to ~1e-6, s
 tests/test_sampling.py) without Keras' per-call overhead, so one character costs a few
 small matrix products instead of a ~40 ms `model.predict`.
 """
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,6 +28,7 @@ class SamplingDefaults:
 
 
 SAMPLING = SamplingDefaults()
+WARM_SEED = 20261130  # the random seed of the warm-up tunes behind StartStates
 
 
 def softmax(logits, out=None):
@@ -77,21 +79,15 @@ def draw(probs, u):
     return ids
 
 
-def sample_tunes(net, vocab, seed, n, rng, temperature=SAMPLING.temperature, top_k=SAMPLING.top_k,
-                 top_p=SAMPLING.top_p, max_chars=SAMPLING.max_chars, form=None):
-    """Sample n tunes in parallel lanes; each lane stops at its own end-of-tune boundary.
+def warm_up(net, vocab, n, rng, max_chars=SAMPLING.max_chars):
+    """The state of n lanes that each read a blank line, wrote one tune of their own and read its
+    closing blank line: where every tune of the corpus starts from in training.
 
-    A tune ends where the corpus ends one: a blank line, or a new 'X:' line. Returns n strings,
-    each the seed plus what was sampled up to (not including) the boundary, at most max_chars.
-
-    Each lane first writes one tune of its own that is thrown away. The model learned on lanes of
-    text in which every tune follows another, never from a zero state, and from a zero state it
-    garbles the first header lines (`X:1` then `8:The ...`: 2% of tunes, none after a warm-up).
-
-    `form` (a charrnn.nn.form.FormConfig, or None) gives the tunes copied bars and cadences on the
-    tonic (the warm-up tune is written without).
+    The model learned on lanes of text in which every tune follows another, never from a zero
+    state, and from a zero state it garbles the first header lines (`X:1` then `8:The ...`: 2%
+    of tunes, none after a warm-up). The warm-up tune is thrown away.
     """
-    sample = dict(rng=rng, temperature=temperature, top_k=top_k, top_p=top_p, vocab=vocab)
+    sample = dict(rng=rng, temperature=SAMPLING.temperature, top_k=None, top_p=None, vocab=vocab)
     newline = vocab.char_to_idx.get("\n", -1)
     state = net.initial_state(n)
     if newline >= 0:
@@ -100,6 +96,55 @@ def sample_tunes(net, vocab, seed, n, rng, temperature=SAMPLING.temperature, top
             _, _, state = _sample_lanes(net, state, _feed(net, state, "X:", vocab, n), "X:", max_chars,
                                         **sample)
             _feed(net, state, "\n", vocab, n)  # the lanes stopped after the first of two newlines
+    return state
+
+
+class StartStates:
+    """Warm start states for sampling lanes, written once per model and kept.
+
+    A warm-up tune per lane would double the work of sampling n tunes (it is as long as a real
+    one). Instead the model writes warm-up tunes in blocks of 1, 1, 2, 4, 8 and 16 lanes (32 in
+    all), each block from its own fixed random seed, when a call first needs it; lane i of a call
+    of n lanes starts from warm state i mod min(n, 32). So a call's tunes depend only on the model,
+    its arguments and its random seed, never on the calls before it, and one tune costs one
+    warm-up tune, as before. Thread-safe: the composer samples from several threads.
+    """
+
+    BLOCKS = (1, 1, 2, 4, 8, 16)
+
+    def __init__(self, net, vocab, max_chars=SAMPLING.max_chars):
+        self.net, self.vocab, self.max_chars = net, vocab, max_chars
+        self._blocks = []  # states of the blocks written so far, in order
+        self._lock = threading.Lock()
+
+    def take(self, n):
+        """A state of n lanes (fresh arrays: sampling writes into it)."""
+        count = min(n, sum(self.BLOCKS))
+        with self._lock:
+            while sum(self.BLOCKS[:len(self._blocks)]) < count:
+                b = len(self._blocks)
+                rng = np.random.default_rng([WARM_SEED, b])
+                self._blocks.append(warm_up(self.net, self.vocab, self.BLOCKS[b], rng, self.max_chars))
+            blocks = list(self._blocks)
+        bank = [[np.concatenate([block[i][j] for block in blocks])[:count] for j in range(len(layer))]
+                for i, layer in enumerate(blocks[0])]  # per layer, per array: (count, units)
+        rows = np.arange(n) % count
+        return [[s[rows] for s in layer] for layer in bank]
+
+
+def sample_tunes(net, vocab, seed, n, rng, temperature=SAMPLING.temperature, top_k=SAMPLING.top_k,
+                 top_p=SAMPLING.top_p, max_chars=SAMPLING.max_chars, form=None, start=None):
+    """Sample n tunes in parallel lanes; each lane stops at its own end-of-tune boundary.
+
+    A tune ends where the corpus ends one: a blank line, or a new 'X:' line. Returns n strings,
+    each the seed plus what was sampled up to (not including) the boundary, at most max_chars.
+
+    `start` (a StartStates) gives the lanes warm start states; without it each lane first writes
+    a warm-up tune of its own (`warm_up`). `form` (a charrnn.nn.form.FormConfig, or None) gives
+    the tunes copied bars and cadences on the tonic (warm-up tunes are written without).
+    """
+    sample = dict(rng=rng, temperature=temperature, top_k=top_k, top_p=top_p, vocab=vocab)
+    state = start.take(n) if start is not None else warm_up(net, vocab, n, rng, max_chars)
     logits = _feed(net, state, seed, vocab, n, where="seed")
     hook = None if form is None else FormSampler(form, vocab, seed, n, rng)
     out, length, _ = _sample_lanes(net, state, logits, seed, max_chars, form=hook, **sample)
