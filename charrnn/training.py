@@ -172,7 +172,8 @@ def train(data="data/abc", out="runs/default", epochs=TRAIN_DEFAULTS.epochs, sav
     """
     _check_train_args(epochs, save_every, batch_size, seq_len, learning_rate, random_seed)
     precision = resolve_precision(precision)
-    from .nn.distribute import adam, distribute_lanes, is_chief, lanes_per_replica, make_strategy, scratch_run_folder
+    from .nn.distribute import (adam, build_before_fit, distribute_lanes, is_chief, lanes_per_replica, make_strategy,
+                                 scratch_run_folder)
 
     strategy = make_strategy(distribute)
     rows = lanes_per_replica(batch_size, strategy)  # each replica's lanes: the batch its model is built with
@@ -228,6 +229,7 @@ def train(data="data/abc", out="runs/default", epochs=TRAIN_DEFAULTS.epochs, sav
         if precision == "mixed_float16":  # float16 gradients underflow without a loss scale
             optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
         compile_model(model, optimizer=optimizer)
+    build_before_fit(model, strategy, rows, seq_len)
     try:
         return model.fit(train_ds, validation_data=valid_ds, epochs=epochs, initial_epoch=done, shuffle=False,
                          callbacks=run_callbacks(run, save_every, validate, verbose and chief, state), verbose=0)

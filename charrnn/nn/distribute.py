@@ -21,6 +21,7 @@ checks it). Several machines: tf.data's auto-sharding would give each worker eve
 which breaks the lanes, so each worker builds only its own replicas' rows of every batch
 (distribute_datasets_from_function), reading nothing else of the corpus.
 """
+import functools
 import json
 import os
 import shutil
@@ -32,7 +33,7 @@ import tensorflow as tf
 
 from ..errors import CharrnnError
 from .config import DISTRIBUTE
-from .data import make_dataset
+from .data import lane_starts, make_dataset
 from .runstate import RESUME_DIR, STATE_FILE
 
 
@@ -83,20 +84,45 @@ def distribute_lanes(strategy, ids, batch_size, seq_len, overlap=False):
     # TensorFlow has no public "how many machines"; every strategy's `extended` answers this one.
     if not strategy.extended._in_multi_worker_mode():
         return make_dataset(ids, batch_size, seq_len, overlap)
-    rows = lanes_per_replica(batch_size, strategy)
+    distributed = strategy.distribute_datasets_from_function(
+        functools.partial(worker_lanes, ids=ids, batch_size=batch_size, seq_len=seq_len, overlap=overlap))
+    # Its cardinality is the worker dataset's: one element per local replica and step. Keras
+    # counts steps by it, and would warn that the data ran out at the end of every epoch.
+    distributed._cardinality = lane_starts(len(ids), batch_size, seq_len, overlap)[1]
+    return distributed
 
-    def worker_dataset(context):
-        # This worker's replicas are context.input_pipeline_id * local ... + local - 1; the
-        # distributed iterator hands its dataset's elements to them in turn.
-        local = context.num_replicas_in_sync // context.num_input_pipelines
-        first = context.input_pipeline_id * local
-        blocks = [((first + j) * rows, (first + j + 1) * rows) for j in range(local)]
-        dataset = make_dataset(ids, batch_size, seq_len, overlap, blocks=blocks)
-        options = tf.data.Options()
-        options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.OFF
-        return dataset.with_options(options)
 
-    return strategy.distribute_datasets_from_function(worker_dataset)
+def worker_lanes(context, ids, batch_size, seq_len, overlap=False):
+    """One worker's dataset (tf.distribute.InputContext `context`): for every batch, the rows of
+    each of its replicas in turn, as the distributed iterator hands them out; no auto-sharding."""
+    rows = batch_size // context.num_replicas_in_sync
+    local = context.num_replicas_in_sync // context.num_input_pipelines  # this worker's replicas
+    first = context.input_pipeline_id * local  # the replica id of the first
+    blocks = [((first + j) * rows, (first + j + 1) * rows) for j in range(local)]
+    dataset = make_dataset(ids, batch_size, seq_len, overlap, blocks=blocks)
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.OFF
+    return dataset.with_options(options)
+
+
+def build_before_fit(model, strategy, rows, seq_len):
+    """Work around Keras 3's fit under MultiWorkerMirroredStrategy (Keras 3.15, TensorFlow 2.21;
+    tensorflow/tensorflow#72388); nothing changes on one machine.
+
+    fit builds the metrics from a first batch that it averages across workers with
+    strategy.reduce, which fails for an (x, y) pair: they are built here from a replica's batch
+    shape instead. And it averages each step's logs with strategy.reduce(..., axis=0), which fails
+    for scalars: the steps return them as shape (1,) (every replica holds the same, all-reduced
+    metric values, so the average is that value)."""
+    if not strategy.extended._in_multi_worker_mode():
+        return
+    ids = tf.zeros((rows, seq_len), tf.int32)
+    with strategy.scope():
+        model._symbolic_build(data_batch=(ids, ids))
+    model._maybe_symbolic_build = lambda iterator=None, data_batch=None: None
+    for name in ("train_step", "test_step"):
+        step = getattr(model, name)
+        setattr(model, name, lambda data, step=step: {k: tf.reshape(v, [1]) for k, v in step(data).items()})
 
 
 def adam(strategy, learning_rate, global_clipnorm):
@@ -112,11 +138,14 @@ class _SummedThenClippedAdam(keras.optimizers.Adam):
     """Keras' TensorFlow update step (all-reduce, then apply), with the clip between the two."""
 
     def __init__(self, learning_rate, global_clipnorm):
-        super().__init__(learning_rate)  # no clipnorm: Keras would clip each replica's part
+        super().__init__(learning_rate, name="adam")  # no clipnorm: Keras would clip each replica's part
         self.clip_after_sum = global_clipnorm
 
     def _backend_update_step(self, grads, trainable_variables, learning_rate):
         variables = [v.value if isinstance(v, keras.Variable) else v for v in trainable_variables]
+        # The Embedding's gradient comes as IndexedSlices, a row per character read, repeats
+        # included; made dense (a vocabulary's rows) as Keras' own clip makes it, Adam sees the sum.
+        grads = [tf.convert_to_tensor(g) if isinstance(g, tf.IndexedSlices) else g for g in grads]
         summed = self._all_reduce_sum_gradients(list(zip(grads, variables)))  # the global batch's gradient
         clipped, _ = tf.clip_by_global_norm([g for g, _ in summed], self.clip_after_sum)
         tf.__internal__.distribute.interim.maybe_merge_call(
