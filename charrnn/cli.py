@@ -15,7 +15,7 @@ import importlib
 import sys
 
 from .errors import CharrnnError
-from .nn.config import PRECISIONS
+from .nn.config import DISTRIBUTE, PRECISIONS
 from .sources import POOL_MIN_BYTES
 from .training import MODEL_DEFAULTS, TRAIN_DEFAULTS, train
 
@@ -47,7 +47,7 @@ def _train(args):
                     batch_size=args.batch_size, seq_len=args.seq_len, learning_rate=args.learning_rate,
                     cell=args.cell, layers=args.layers, units=args.units, embedding=args.embedding,
                     dropout=args.dropout, precision=args.precision, init_from=args.init_from,
-                    random_seed=args.random_seed, time_limit=args.time_limit)
+                    random_seed=args.random_seed, time_limit=args.time_limit, distribute=args.distribute)
     if history is not None and history.history:
         last = {k: round(v[-1], 4) for k, v in history.history.items()}
         print(f"done: {last} -> {args.out}/")
@@ -88,7 +88,11 @@ def build_parser():
     tr.add_argument("--time-limit", type=float, default=None, metavar="MINUTES",
                     help="stop after the last epoch that fits in this many minutes (run again to go on)")
     tr.add_argument("--precision", choices=PRECISIONS, default=TRAIN_DEFAULTS.precision,
-                    help="auto (default): mixed_bfloat16 on CPUs with AMX/AVX512-BF16, else float32")
+                    help="auto (default): mixed_float16 on GPUs with tensor cores (compute capability 7.0+), "
+                         "mixed_bfloat16 on CPUs with AMX/AVX512-BF16, else float32")
+    tr.add_argument("--distribute", choices=DISTRIBUTE, default=TRAIN_DEFAULTS.distribute,
+                    help="none (default): one device; mirrored: every GPU (or logical device) of this machine; "
+                         "multiworker: every machine in TF_CONFIG, the same command on each")
     tr.set_defaults(func=_train)
 
     for name in SUBCOMMAND_MODULES:

@@ -14,6 +14,7 @@ import dataclasses
 import json
 import math
 import numbers
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,6 +39,7 @@ class TrainConfig:
     seq_len: int = 64  # characters per lane per batch
     learning_rate: float = 3e-3
     precision: str = "auto"
+    distribute: str = "none"  # or "mirrored" (this machine's devices), "multiworker" (TF_CONFIG's machines)
 
 
 TRAIN_DEFAULTS = TrainConfig()
@@ -146,7 +148,8 @@ def train(data="data/abc", out="runs/default", epochs=TRAIN_DEFAULTS.epochs, sav
           batch_size=TRAIN_DEFAULTS.batch_size, seq_len=TRAIN_DEFAULTS.seq_len,
           learning_rate=TRAIN_DEFAULTS.learning_rate, cell=MODEL_DEFAULTS["cell"], layers=MODEL_DEFAULTS["layers"],
           units=MODEL_DEFAULTS["units"], embedding=MODEL_DEFAULTS["embedding"], dropout=MODEL_DEFAULTS["dropout"],
-          precision=TRAIN_DEFAULTS.precision, init_from=None, random_seed=None, time_limit=None, verbose=True):
+          precision=TRAIN_DEFAULTS.precision, init_from=None, random_seed=None, time_limit=None, verbose=True,
+          distribute=TRAIN_DEFAULTS.distribute):
     """Train (or resume training) a model on `data`, writing the run folder `out`.
 
     `precision="auto"` trains in mixed_bfloat16 on CPUs with bfloat16 units (AMX, AVX512-BF16)
@@ -165,10 +168,20 @@ def train(data="data/abc", out="runs/default", epochs=TRAIN_DEFAULTS.epochs, sav
     `time_limit` (minutes) ends this call after the last epoch that fits in it; run the same
     command again to go on.
 
+    `distribute="mirrored"` trains on every GPU of this machine (or every logical device),
+    `"multiworker"` on every machine of the cluster in TF_CONFIG, running the same call on each:
+    each replica reads batch_size / replicas lanes (it must divide), and only the chief writes
+    `out`, which every worker reads to resume (charrnn.nn.distribute).
+
     Returns the Keras History of the epochs run in this call (None when the run was complete).
     """
     _check_train_args(epochs, save_every, batch_size, seq_len, learning_rate, random_seed, time_limit)
     precision = resolve_precision(precision)
+    from .nn.distribute import (adam, build_before_fit, distribute_lanes, is_chief, lanes_per_replica, make_strategy,
+                                 scratch_run_folder)
+
+    strategy = make_strategy(distribute)
+    rows = lanes_per_replica(batch_size, strategy)  # each replica's lanes: the batch its model is built with
     out = Path(out)
     check_out_folder(out)
     corpus = load_corpus(data)
@@ -184,7 +197,7 @@ def train(data="data/abc", out="runs/default", epochs=TRAIN_DEFAULTS.epochs, sav
     args = {"data": str(Path(data).resolve()), "epochs": epochs, "save_every": save_every,
             "batch_size": batch_size, "seq_len": seq_len, "learning_rate": learning_rate,
             "precision": precision, "init_from": None if init_from is None else str(init_from),
-            "random_seed": random_seed}
+            "random_seed": random_seed, "distribute": distribute, "replicas": strategy.num_replicas_in_sync}
     state = load_run_state(out)
     done = state["epochs_done"]
     if done and _check_resume(out, done, epochs, args):
@@ -199,22 +212,33 @@ def train(data="data/abc", out="runs/default", epochs=TRAIN_DEFAULTS.epochs, sav
     import keras  # loaded here, not at import: `charrnn --help` reads this module's defaults
 
     from .nn.callbacks import run_callbacks
-    from .nn.data import make_dataset
     from .nn.model import build_model, compile_model
 
     if random_seed is not None:
         keras.utils.set_random_seed(random_seed)
-    out.mkdir(parents=True, exist_ok=True)
-    config.save(out / "config.json")
-    vocab.save(out / "char_to_idx.json")
-    write_json_atomic(out / "train_args.json", args)
+    chief = is_chief(strategy)
+    run = out if chief else scratch_run_folder(out)  # a multi-worker run's other workers write there
+    run.mkdir(parents=True, exist_ok=True)
+    config.save(run / "config.json")
+    vocab.save(run / "char_to_idx.json")
+    write_json_atomic(run / "train_args.json", args)
 
-    train_ds = make_dataset(train_ids, batch_size, seq_len)
+    train_ds = distribute_lanes(strategy, train_ids, batch_size, seq_len)
     # A short valid.abc is read in overlapping lanes, so small corpora still validate.
-    valid_ds = make_dataset(valid_ids, batch_size, seq_len, overlap=True) if validate else None
-    model = build_model(config, batch_size=batch_size, seq_len=seq_len, stateful=True, precision=precision)
-    if start is not None:
-        model.load_weights(start.weights_file)  # a resumed run then restores its own weights over these
-    compile_model(model, optimizer=keras.optimizers.Adam(learning_rate, global_clipnorm=5.0))
-    return model.fit(train_ds, validation_data=valid_ds, epochs=epochs, initial_epoch=done, shuffle=False,
-                     callbacks=run_callbacks(out, save_every, validate, verbose, state, time_limit), verbose=0)
+    valid_ds = distribute_lanes(strategy, valid_ids, batch_size, seq_len, overlap=True) if validate else None
+    with strategy.scope():  # weights, Adam's slots and each replica's lane state: on every replica
+        model = build_model(config, batch_size=rows, seq_len=seq_len, stateful=True, precision=precision)
+        if start is not None:
+            model.load_weights(start.weights_file)  # a resumed run then restores its own weights over these
+        optimizer = adam(strategy, learning_rate, global_clipnorm=5.0)
+        if precision == "mixed_float16":  # float16 gradients underflow without a loss scale
+            optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
+        compile_model(model, optimizer=optimizer)
+    build_before_fit(model, strategy, rows, seq_len)
+    try:
+        return model.fit(train_ds, validation_data=valid_ds, epochs=epochs, initial_epoch=done, shuffle=False,
+                         callbacks=run_callbacks(run, save_every, validate, verbose and chief, state,
+                                                  time_limit), verbose=0)
+    finally:
+        if not chief:
+            shutil.rmtree(run, ignore_errors=True)

@@ -42,3 +42,28 @@ def test_tf_data_pipeline_yields_the_same_batches_in_order():
     batches = list(make_dataset(ids, 3, 7).as_numpy_iterator())
     assert len(batches) == len(x)
     assert all(np.array_equal(bx, x[k]) and np.array_equal(by, y[k]) for k, (bx, by) in enumerate(batches))
+
+
+def test_batches_are_read_from_a_memmap_without_copying_it(tmp_path):
+    ids = np.random.default_rng(1).integers(0, 90, size=5000).astype(np.uint8)
+    np.save(tmp_path / "train.ids.npy", ids)
+    mapped = np.load(tmp_path / "train.ids.npy", mmap_mode="r")  # read-only, on disk
+    x, y = read_batches(ids, 8, 16)
+    batches = list(make_dataset(mapped, 8, 16).as_numpy_iterator())
+    assert len(batches) == len(x) and batches[0][0].dtype == np.int32
+    assert all(np.array_equal(bx, x[k]) and np.array_equal(by, y[k]) for k, (bx, by) in enumerate(batches))
+
+
+def test_blocks_give_each_replica_its_rows_of_every_batch_in_turn():
+    ids = np.arange(3000)
+    x, y = read_batches(ids, 8, 10)
+    blocks = [(4, 6), (6, 8)]  # replicas 2 and 3 of 4: one worker's two replicas
+    got = list(make_dataset(ids, 8, 10, blocks=blocks).as_numpy_iterator())
+    assert len(got) == 2 * len(x)
+    for e, (bx, by) in enumerate(got):
+        k, (a, b) = e // 2, blocks[e % 2]
+        assert np.array_equal(bx, x[k, a:b]) and np.array_equal(by, y[k, a:b])
+    # Overlapping lanes (a short valid.abc) cut the same way.
+    vx, _ = read_batches(ids[:100], 8, 10, overlap=True)
+    assert np.array_equal(next(make_dataset(ids[:100], 8, 10, overlap=True, blocks=[(0, 4)]).as_numpy_iterator())[0],
+                          vx[0, :4])

@@ -8,26 +8,43 @@ from ..errors import CharrnnError
 from ..files import write_json_atomic
 
 # How training computes; not part of the config, since the saved float32 weights are the same.
-# "auto" is mixed_bfloat16 where the CPU multiplies bfloat16 natively (AMX or AVX512-BF16), else float32.
-PRECISIONS = ("auto", "float32", "mixed_bfloat16")
+# "auto" is mixed_float16 on GPUs with float16 tensor cores (compute capability 7.0 and up), else
+# float32 on a GPU; mixed_bfloat16 where the CPU multiplies bfloat16 natively (AMX or
+# AVX512-BF16), else float32.
+PRECISIONS = ("auto", "float32", "mixed_bfloat16", "mixed_float16")
+TENSOR_CORES = (7, 0)  # Volta: the first GPUs whose float16 products run on tensor cores
+
+# How `charrnn train` spreads a run (charrnn.nn.distribute): one device, every device of this
+# machine, or every machine of a TF_CONFIG cluster.
+DISTRIBUTE = ("none", "mirrored", "multiworker")
 
 
-def resolve_precision(precision, cpuinfo="/proc/cpuinfo", has_gpu=None):
+def gpu_capability():
+    """The compute capability (major, minor) of this machine's first GPU; None without one."""
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    if not gpus:
+        return None
+    return tuple(tf.config.experimental.get_device_details(gpus[0]).get("compute_capability") or (0, 0))
+
+
+def resolve_precision(precision, cpuinfo="/proc/cpuinfo", has_gpu=None, capability=None):
     """"auto" -> the precision this machine trains fastest in; the others as given.
 
     bfloat16 products are 3-6x faster than float32 ones on CPUs with bfloat16 units, and slower
-    where they are emulated. A GPU keeps float32, where Keras runs cuDNN's LSTM.
+    where they are emulated. On a GPU, Keras runs cuDNN's LSTM, in float16 on tensor cores
+    (`capability` (major, minor) >= 7.0, read from the GPU when not given), else in float32.
     """
     if precision not in PRECISIONS:
         raise CharrnnError(f"precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
     if precision != "auto":
         return precision
     if has_gpu is None:
-        import tensorflow as tf
-
-        has_gpu = bool(tf.config.list_physical_devices("GPU"))
+        capability = gpu_capability()
+        has_gpu = capability is not None
     if has_gpu:
-        return "float32"
+        return "mixed_float16" if capability is not None and tuple(capability) >= TENSOR_CORES else "float32"
     try:
         flags = set(Path(cpuinfo).read_text().split())
     except OSError:  # not Linux: no cheap way to ask, and float32 is never slow
