@@ -25,7 +25,7 @@ from .nn.runstate import load_run_state
 from .nn.config import ModelConfig, resolve_precision
 from .nn.vocab import Vocabulary
 
-MODEL_DEFAULTS = ModelConfig.defaults()  # cell, layers, units, embedding, dropout
+MODEL_DEFAULTS = ModelConfig.defaults()  # cell, layers, units, embedding, dropout, arch, heads, context
 
 
 @dataclass(frozen=True)
@@ -141,9 +141,9 @@ def _starting_model(init_from, config):
 
 def train(data="data/abc", out="runs/default", epochs=TRAIN_DEFAULTS.epochs, save_every=TRAIN_DEFAULTS.save_every,
           batch_size=TRAIN_DEFAULTS.batch_size, seq_len=TRAIN_DEFAULTS.seq_len,
-          learning_rate=TRAIN_DEFAULTS.learning_rate, cell=MODEL_DEFAULTS["cell"], layers=MODEL_DEFAULTS["layers"],
-          units=MODEL_DEFAULTS["units"], embedding=MODEL_DEFAULTS["embedding"], dropout=MODEL_DEFAULTS["dropout"],
-          precision=TRAIN_DEFAULTS.precision, init_from=None, random_seed=None, verbose=True):
+          learning_rate=TRAIN_DEFAULTS.learning_rate, cell=MODEL_DEFAULTS["cell"], layers=None, units=None,
+          embedding=MODEL_DEFAULTS["embedding"], dropout=None, precision=TRAIN_DEFAULTS.precision, init_from=None,
+          random_seed=None, verbose=True, arch=MODEL_DEFAULTS["arch"], heads=None, context=None):
     """Train (or resume training) a model on `data`, writing the run folder `out`.
 
     `precision="auto"` trains in mixed_bfloat16 on CPUs with bfloat16 units (AMX, AVX512-BF16)
@@ -155,6 +155,11 @@ def train(data="data/abc", out="runs/default", epochs=TRAIN_DEFAULTS.epochs, sav
     random ones: fine-tuning on other tunes, or a second stage with longer sequences. Its config
     must match (dropout may differ), and the data is encoded with its vocabulary, so a
     character the model has never seen is an error that names it.
+
+    `arch="transformer"` trains charrnn.nn.transformer's model on windows of whole tunes
+    (charrnn.nn.windows: `context` characters, `batch_size` windows a batch, shuffled per epoch by
+    `random_seed` or 0; `seq_len` is not used). layers, units, dropout, heads and context left as
+    None take ModelConfig.defaults(arch).
 
     A run folder that has trained some epochs continues from the last one (weights, Adam's
     state, learning-rate schedule) up to `epochs`; with `epochs` or more done, it is complete and
@@ -174,8 +179,9 @@ def train(data="data/abc", out="runs/default", epochs=TRAIN_DEFAULTS.epochs, sav
     check_out_folder(out)
     corpus = load_corpus(data)
     vocab = corpus.vocab
-    config = ModelConfig(vocab_size=len(vocab), cell=cell, layers=layers, units=units,
-                         embedding=embedding, dropout=dropout)
+    given = dict(layers=layers, units=units, dropout=dropout, heads=heads, context=context)
+    sizes = {k: ModelConfig.defaults(arch)[k] if v is None else v for k, v in given.items()}
+    config = ModelConfig(vocab_size=len(vocab), cell=cell, embedding=embedding, arch=arch, **sizes)
     start = None
     if init_from is not None:
         # Fine-tuning keeps the starting model's characters: its Embedding rows are indexed by them.
@@ -193,7 +199,8 @@ def train(data="data/abc", out="runs/default", epochs=TRAIN_DEFAULTS.epochs, sav
             print(f"{out}: complete, {done} epochs trained; nothing to do (more epochs: --epochs {done + 10})")
         return None
     train_ids, valid_ids = _encode_split(vocab, corpus, data)
-    validate = _check_sizes(train_ids, valid_ids, data, batch_size, seq_len, verbose)
+    transformer = config.arch == "transformer"
+    validate = transformer or _check_sizes(train_ids, valid_ids, data, batch_size, seq_len, verbose)
     if done and verbose:
         print(f"{out}: resuming after epoch {done} of {epochs}")
 
@@ -202,6 +209,7 @@ def train(data="data/abc", out="runs/default", epochs=TRAIN_DEFAULTS.epochs, sav
     from .nn.callbacks import run_callbacks
     from .nn.data import make_dataset
     from .nn.model import build_model, compile_model
+    from .nn.windows import window_datasets
 
     if random_seed is not None:
         keras.utils.set_random_seed(random_seed)
@@ -210,12 +218,19 @@ def train(data="data/abc", out="runs/default", epochs=TRAIN_DEFAULTS.epochs, sav
     vocab.save(out / "char_to_idx.json")
     write_json_atomic(out / "train_args.json", args)
 
-    train_ds = make_dataset(train_ids, batch_size, seq_len)
-    # A short valid.abc is read in overlapping lanes, so small corpora still validate.
-    valid_ds = make_dataset(valid_ids, batch_size, seq_len, overlap=True) if validate else None
+    steps = None
+    if transformer:  # windows of whole tunes, shuffled per epoch (not stateful)
+        train_ds, valid_ds, steps = window_datasets(train_ids, valid_ids, vocab, config.context, batch_size,
+                                                    0 if random_seed is None else random_seed, (done, epochs))
+        validate = valid_ds is not None
+    else:
+        train_ds = make_dataset(train_ids, batch_size, seq_len)
+        # A short valid.abc is read in overlapping lanes, so small corpora still validate.
+        valid_ds = make_dataset(valid_ids, batch_size, seq_len, overlap=True) if validate else None
     model = build_model(config, batch_size=batch_size, seq_len=seq_len, stateful=True, precision=precision)
     if start is not None:
         model.load_weights(start.weights_file)  # a resumed run then restores its own weights over these
     compile_model(model, optimizer=keras.optimizers.Adam(learning_rate, global_clipnorm=5.0))
     return model.fit(train_ds, validation_data=valid_ds, epochs=epochs, initial_epoch=done, shuffle=False,
+                     steps_per_epoch=steps,
                      callbacks=run_callbacks(out, save_every, validate, verbose, state), verbose=0)

@@ -23,11 +23,11 @@ def build_model(config: ModelConfig, batch_size=None, seq_len=None, stateful=Fal
     when seq_len is fixed.
 
     A config with arch="transformer" gives charrnn.nn.transformer's model (seq_len and stateful
-    do not apply to it).
+    do not apply to it: any batch, any length).
     """
     precision = resolve_precision(precision)
     if config.arch == "transformer":  # never stateful; any length up to config.context
-        return build_transformer(config, batch_size=batch_size, precision=precision)
+        return build_transformer(config, precision=precision)
     ids = keras.Input(batch_shape=(batch_size, seq_len), dtype="int32", name="ids")
     x = layers.Embedding(config.vocab_size, config.embedding, name="embedding", dtype=precision)(ids)  # (B, T, E)
     rnn = LSTM if config.cell == "lstm" else layers.GRU

@@ -29,14 +29,14 @@ class PositionIds(layers.Layer):
         return keras.ops.arange(keras.ops.shape(ids)[1], dtype="int32")[None, :]
 
 
-def build_transformer(config: ModelConfig, batch_size=None, precision="float32"):
+def build_transformer(config: ModelConfig, precision="float32"):
     """A Keras model mapping ids (batch, T) to logits (batch, T, vocab_size), T <= context.
 
-    Not stateful: every call sees its window from position 0. `precision` as build_model's
+    Not stateful, any batch size: every call sees its windows from position 0. `precision` as build_model's
     (already resolved: "float32" or "mixed_bfloat16"); the logits are float32.
     """
     units, heads = config.units, config.heads
-    ids = keras.Input(batch_shape=(batch_size, None), dtype="int32", name="ids")
+    ids = keras.Input(shape=(None,), dtype="int32", name="ids")  # any batch, any length
     tokens = layers.Embedding(config.vocab_size, units, name="embedding", dtype=precision)(ids)  # (B, T, U)
     positions = layers.Embedding(config.context, units, name="positions", dtype=precision)(
         PositionIds(name="position_ids")(ids))  # (1, T, U)
