@@ -56,7 +56,7 @@ class AttentionStep:
 
     def __init__(self, config, weights):
         self.config = config
-        self.heads, self.context = config.heads, config.context
+        self.heads, self.context = config.heads, config.context  # context: most characters a lane reads
         self.key_dim = config.units // config.heads
         f32 = lambda ws: [np.asarray(w, np.float32) for w in ws]  # noqa: E731
         self.embedding = f32(weights["embedding"])[0]  # (V, U)

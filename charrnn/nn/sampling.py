@@ -88,13 +88,18 @@ def sample_tunes(net, vocab, seed, n, rng, temperature=SAMPLING.temperature, top
     text in which every tune follows another, never from a zero state, and from a zero state it
     garbles the first header lines (`X:1` then `8:The ...`: 2% of tunes, none after a warm-up).
 
+    A net with `warm_up = False` (the transformer, charrnn.nn.attention_step) skips it: it learned
+    every tune from an empty context, at position 0, and starts each lane there. A net with a
+    `context` writes at most that many characters a tune (max_chars is lowered to it).
+
     `form` (a charrnn.nn.form.FormConfig, or None) gives the tunes copied bars and cadences on the
     tonic (the warm-up tune is written without).
     """
     sample = dict(rng=rng, temperature=temperature, top_k=top_k, top_p=top_p, vocab=vocab)
     newline = vocab.char_to_idx.get("\n", -1)
+    max_chars = min(max_chars, net.context or max_chars)
     state = net.initial_state(n)
-    if newline >= 0:
+    if newline >= 0 and net.warm_up:
         _feed(net, state, "\n\n", vocab, n)  # the blank line before each tune in the corpus
         if "X" in vocab.char_to_idx and ":" in vocab.char_to_idx:
             _, _, state = _sample_lanes(net, state, _feed(net, state, "X:", vocab, n), "X:", max_chars,
@@ -151,9 +156,7 @@ def _sample_lanes(net, state, logits, prime, max_chars, rng, vocab, temperature,
         done &= ~back
         length[active[new_tune & done]] -= 2  # drop the 'X' and ':' of the next tune
         length[active[blank_line & done]] -= 1  # drop the second newline
-        for layer_end, layer in zip(ends, state):
-            for end, s in zip(layer_end, layer):
-                end[active[done]] = s[done]
+        put_states(ends, active[done], state, done)
         keep = ~done
         active, ids, back = active[keep], ids[keep], back[keep]
         state = [[s[keep] for s in layer] for layer in state]
@@ -163,12 +166,21 @@ def _sample_lanes(net, state, logits, prime, max_chars, rng, vocab, temperature,
                 form.restore(active, back, logits, state, length, prev1, prev2)
         full = length[active] >= cap  # cut off at max_chars: the state after the last character
         if full.any():
-            for layer_end, layer in zip(ends, state):
-                for end, s in zip(layer_end, layer):
-                    end[active[full]] = s[full]
+            put_states(ends, active[full], state, full)
             active, logits = active[~full], logits[~full]
             state = [[s[~full] for s in layer] for layer in state]
-    for layer_end, layer in zip(ends, state):  # lanes still writing when the steps ran out
-        for end, s in zip(layer_end, layer):
-            end[active] = s
+    put_states(ends, active, state)  # lanes still writing when the steps ran out
     return out, length, ends
+
+
+def put_states(ends, rows, state, lanes=slice(None)):
+    """ends' arrays at `rows` (lane axis 0) = state's at `lanes`. An end array narrower than the
+    state's (a transformer's cache grows with the text) is first widened with zeros: columns past
+    a lane's position are never read."""
+    for layer_end, layer in zip(ends, state):
+        for k, (end, s) in enumerate(zip(layer_end, layer)):
+            if end.shape[1:] != s.shape[1:]:
+                wider = np.zeros((len(end),) + s.shape[1:], end.dtype)
+                wider[tuple(slice(0, n) for n in end.shape)] = end
+                end = layer_end[k] = wider
+            end[rows] = s[lanes]

@@ -77,6 +77,8 @@ def make_window_dataset(x, y, weights, batch_size, shuffle_seed=None, epochs=(0,
         return tf.data.Dataset.from_tensor_slices(order).batch(batch_size)
 
     ds = tf.data.Dataset.range(*epochs).flat_map(epoch)
+    # flat_map hides the length; Keras stops quietly at the end of a dataset that states it.
+    ds = ds.apply(tf.data.experimental.assert_cardinality(batches_per_epoch(n, batch_size) * len(range(*epochs))))
     return ds.map(lambda rows: tuple(tf.gather(a, rows) for a in data)).prefetch(tf.data.AUTOTUNE)
 
 
