@@ -100,7 +100,7 @@ def _runs(numbers):
 def _warm_state(net, vocab, lanes):
     """The state after the blank line and one throw-away tune, as the model saw in training
     (a net that needs no warm-up, the transformer: its empty state)."""
-    if not net.warm_up:
+    if not getattr(net, "warm_up", True):
         return net.initial_state(lanes)
     with _warm_lock:
         if net not in _warm:
@@ -179,7 +179,7 @@ def _sample_until(net, vocab, state, logits, stop, rng, temperature, top_k, top_
 
 def _full(net, state):
     """Whether a lane has read as much as the net can (a transformer's context)."""
-    return net.context is not None and state[-1][0].max() >= net.context
+    return getattr(net, "context", None) is not None and state[-1][0].max() >= net.context
 
 
 def _log_likelihood(net, state, logits, ids):
@@ -221,7 +221,7 @@ def continue_tune(model, abc="", n=1, temperature=1.0, top_k=None, top_p=None, r
     prefix = with_header(abc, lambda: _sample_title(model, rng, temperature, top_k, top_p), **header)
     prefix = re.sub(r"\n\s*\n[\s\n]*$", "\n", prefix)  # a blank line would end the tune
     model.vocab.encode(prefix, where="tune")  # unknown characters named before any sampling
-    if model.net.context is not None and len(prefix) >= model.net.context:
+    if getattr(model.net, "context", None) and len(prefix) >= model.net.context:
         raise CharrnnError(f"the tune has {len(prefix)} characters; this model writes tunes of at most "
                            f"{model.net.context}")
     # Every lane starts from the model's cached warm state (one throw-away tune, as sample_tunes
@@ -230,7 +230,7 @@ def continue_tune(model, abc="", n=1, temperature=1.0, top_k=None, top_p=None, r
     logits = _feed(model.net, state, prefix, model.vocab, n, where="tune")
     form = getattr(model, "form", None) if form is True else (form or None)
     hook = None if form is None else FormSampler(form, model.vocab, prefix, n, rng)
-    max_chars = min(len(prefix) + max_new_chars, model.net.context or math.inf)  # a transformer's tune: its context
+    max_chars = min(len(prefix) + max_new_chars, getattr(model.net, "context", None) or math.inf)  # a transformer's tune: its context
     out, length, _ = _sample_lanes(net=model.net, state=state, logits=logits, prime=prefix,
                                    max_chars=max_chars, rng=rng, vocab=model.vocab,
                                    temperature=temperature, top_k=top_k, top_p=top_p, form=hook)

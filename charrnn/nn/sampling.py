@@ -97,9 +97,9 @@ def sample_tunes(net, vocab, seed, n, rng, temperature=SAMPLING.temperature, top
     """
     sample = dict(rng=rng, temperature=temperature, top_k=top_k, top_p=top_p, vocab=vocab)
     newline = vocab.char_to_idx.get("\n", -1)
-    max_chars = min(max_chars, net.context or max_chars)
+    max_chars = min(max_chars, getattr(net, "context", None) or max_chars)
     state = net.initial_state(n)
-    if newline >= 0 and net.warm_up:
+    if newline >= 0 and getattr(net, "warm_up", True):
         _feed(net, state, "\n\n", vocab, n)  # the blank line before each tune in the corpus
         if "X" in vocab.char_to_idx and ":" in vocab.char_to_idx:
             _, _, state = _sample_lanes(net, state, _feed(net, state, "X:", vocab, n), "X:", max_chars,
