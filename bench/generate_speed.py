@@ -10,6 +10,14 @@
    with the model's form.json (copied bars, cadence retries) and without it.
 Both charrnn figures run under `blas_threads()`, as `generate` does: one BLAS thread when the
 machine is busy ($CHARRNN_SAMPLING_THREADS overrides). Prints one JSON line, with the CPU.
+
+A transformer run folder (config.json arch "transformer") measures instead:
+1. the cached step (charrnn.nn.attention_step), batch 1, ms per character over a tune of
+   `--tune-chars` characters (each character attends to all before it);
+2. the same characters with the whole context recomputed for each (`AttentionStep.forward` on
+   the text so far, its last position), timed at a few lengths and averaged over the tune;
+3. batched generation as above (`--lanes` tunes, no form), each tune at most `--tune-chars`
+   (a random-weight model writes no blank line: its lanes all run to that length).
 """
 import argparse
 import json
@@ -45,14 +53,46 @@ def numpy_batch1_ms_per_char(model, chars, rng):
         return 1000 * (time.perf_counter() - start) / chars
 
 
-def batched_chars_per_s(model, lanes, random_seed=0, form=True):
+def batched_chars_per_s(model, lanes, random_seed=0, form=True, max_chars=None):
     """Whole tunes in parallel lanes, through the public API (sampling and boundaries included;
     with the model's form.json, copies and cadence retries included, unless form=False)."""
     start = time.perf_counter()
-    tunes = model.generate(n=lanes, random_seed=random_seed, form=form)
+    tunes = model.generate(n=lanes, random_seed=random_seed, form=form, **({"max_chars": max_chars} if max_chars else {}))
     seconds = time.perf_counter() - start
     chars = sum(len(t.abc) for t in tunes) - lanes * len("X:")
     return chars / seconds, chars
+
+
+def transformer_ms_per_char(model, tune_chars, rng, lengths=5):
+    """(cached step, recomputed context) ms per character, averaged over a tune of tune_chars."""
+    net = model.net
+    ids = rng.integers(0, len(model.vocab), (1, tune_chars))
+    with blas_threads():
+        state = net.initial_state(1)
+        start = time.perf_counter()
+        for t in range(tune_chars):
+            draw(next_char_probs(net.step(ids[:, t], state)), rng.random((1, 1)))
+        cached = 1000 * (time.perf_counter() - start) / tune_chars
+        # Recomputing costs grow with the text: time evenly spaced lengths, average over the tune.
+        times = []
+        for length in np.linspace(1, tune_chars, lengths).round().astype(int):
+            start = time.perf_counter()
+            draw(next_char_probs(net.forward(ids[:, :length])[:, -1]), rng.random((1, 1)))
+            times.append(time.perf_counter() - start)
+    return cached, 1000 * float(np.mean(times))
+
+
+def transformer_main(model, args, rng):
+    cached, recomputed = transformer_ms_per_char(model, args.tune_chars, rng)
+    batched, chars = batched_chars_per_s(model, args.lanes, form=False, max_chars=args.tune_chars)
+    config = model.config
+    print(json.dumps({
+        "cpu": cpu_name(), "weights": str(model.weights_file),
+        "model": f"{config.layers} layers x {config.units} wide x {config.heads} heads, context {config.context}",
+        "tune_chars": args.tune_chars, "cached_batch1_ms_per_char": round(cached, 3),
+        "recomputed_batch1_ms_per_char": round(recomputed, 2), "cached_speedup": round(recomputed / cached, 1),
+        "batched_lanes": args.lanes, "batched_chars": chars, "batched_chars_per_s": round(batched),
+    }))
 
 
 def main():
@@ -60,9 +100,12 @@ def main():
     ap.add_argument("--model", default=None, help="run folder (default: the shipped weights/)")
     ap.add_argument("--chars", type=int, default=200)
     ap.add_argument("--lanes", type=int, default=200)
+    ap.add_argument("--tune-chars", type=int, default=500, help="transformer: the tune length timed")
     args = ap.parse_args()
     model = charrnn.load(args.model)
     rng = np.random.default_rng(0)
+    if model.config.arch == "transformer":
+        return transformer_main(model, args, rng)
     seed_ms = seed_ms_per_char(model, args.chars, rng)
     batch1_ms = numpy_batch1_ms_per_char(model, 20 * args.chars, rng)
     batched, chars = batched_chars_per_s(model, args.lanes)

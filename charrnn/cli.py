@@ -15,7 +15,7 @@ import importlib
 import sys
 
 from .errors import CharrnnError
-from .nn.config import DISTRIBUTE, PRECISIONS
+from .nn.config import ARCHS, DISTRIBUTE, PRECISIONS, ModelConfig
 from .sources import POOL_MIN_BYTES
 from .training import MODEL_DEFAULTS, TRAIN_DEFAULTS, train
 
@@ -47,7 +47,8 @@ def _train(args):
                     batch_size=args.batch_size, seq_len=args.seq_len, learning_rate=args.learning_rate,
                     cell=args.cell, layers=args.layers, units=args.units, embedding=args.embedding,
                     dropout=args.dropout, precision=args.precision, init_from=args.init_from,
-                    random_seed=args.random_seed, time_limit=args.time_limit, distribute=args.distribute)
+                    random_seed=args.random_seed, time_limit=args.time_limit, distribute=args.distribute,
+                    arch=args.arch, heads=args.heads, context=args.context)
     if history is not None and history.history:
         last = {k: round(v[-1], 4) for k, v in history.history.items()}
         print(f"done: {last} -> {args.out}/")
@@ -75,13 +76,18 @@ def build_parser():
     tr.add_argument("--epochs", type=int, default=TRAIN_DEFAULTS.epochs)
     tr.add_argument("--save-every", type=int, default=TRAIN_DEFAULTS.save_every,
                     help="keep a checkpoint every K epochs")
-    tr.add_argument("--batch-size", type=int, default=TRAIN_DEFAULTS.batch_size, help="parallel lanes of text")
+    tr.add_argument("--batch-size", type=int, default=TRAIN_DEFAULTS.batch_size, help="parallel lanes of text (transformer: windows of tunes)")
     tr.add_argument("--seq-len", type=int, default=TRAIN_DEFAULTS.seq_len, help="characters per lane per batch")
     tr.add_argument("--learning-rate", type=float, default=TRAIN_DEFAULTS.learning_rate)
+    tr.add_argument("--arch", choices=ARCHS, default=MODEL_DEFAULTS["arch"],
+                    help="rnn (default: --cell, --embedding) or transformer (--heads, --context)")
     tr.add_argument("--cell", choices=("lstm", "gru"), default=MODEL_DEFAULTS["cell"])
-    for name in ("layers", "units", "embedding"):
-        tr.add_argument(f"--{name}", type=int, default=MODEL_DEFAULTS[name])
-    tr.add_argument("--dropout", type=float, default=MODEL_DEFAULTS["dropout"])
+    transformer = ModelConfig.defaults("transformer")
+    for name, kind in (("layers", int), ("units", int), ("dropout", float), ("heads", int), ("context", int)):
+        shown = (f"rnn {MODEL_DEFAULTS[name]}, " if name in ("layers", "units", "dropout") else "") + \
+            f"transformer {transformer[name]}"
+        tr.add_argument(f"--{name}", type=kind, default=None, help=f"default: {shown}")
+    tr.add_argument("--embedding", type=int, default=MODEL_DEFAULTS["embedding"], help="rnn only")
     tr.add_argument("--init-from", metavar="RUN_DIR",
                     help="start from this trained model's weights (fine-tune; same config)")
     tr.add_argument("--random-seed", type=int, default=None, help="repeatable initial weights and dropout")

@@ -20,6 +20,8 @@ def fit_form(model=None, data="data/abc", cadence_tries=DEFAULT_CADENCE_TRIES, s
     if cadence_tries < 0:  # before any loading: bad input costs nothing
         raise CharrnnError(f"--cadence-tries must be 0 or more, not {cadence_tries}")
     model = model if hasattr(model, "net") else load(model)
+    if model.config.arch != "rnn":  # it reads held-out text in long stateful lanes
+        raise CharrnnError(f"{model.folder}: form.json is fitted for RNN models only, not a {model.config.arch}")
     tunes = load_corpus(data).valid_tunes
     if len(tunes) < 4:
         raise CharrnnError(f"{data}/valid.abc: {len(tunes)} held-out tunes; fitting form needs at least 4")

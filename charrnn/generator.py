@@ -21,6 +21,7 @@ import numpy as np
 from . import steering
 from .errors import CharrnnError, check_out_folder
 from .files import replacing, write_text_atomic
+from .nn.attention_step import AttentionStep
 from .nn.checkpoint import NotKeras3Weights, read_weights
 from .nn.config import ModelConfig
 from .nn.form import FORM_FILE, FormConfig, gain_nats, tune_rows
@@ -76,7 +77,8 @@ class CharModel:
             raise CharrnnError(f"{self.folder}: char_to_idx.json has {len(self.vocab)} characters but "
                                f"config.json says vocab_size={self.config.vocab_size}")
         self.weights_file = Path(weights_file) if weights_file else _weights_file(self.folder)
-        self.net = StepNet(self.config, self._read_weights())
+        step_net = AttentionStep if self.config.arch == "transformer" else StepNet
+        self.net = step_net(self.config, self._read_weights())
         self.start = StartStates(self.net, self.vocab)  # warm-up tunes, written when first needed
         # Copied bars and cadences on the tonic (charrnn.nn.form), fitted by `charrnn form fit`.
         form_file = self.folder / FORM_FILE
@@ -184,13 +186,16 @@ class CharModel:
 
     def evaluate_bpc(self, text, batch_size=16, seq_len=128):
         """Loss (nats), accuracy and bits per character of `text`, read in stateful lanes as in
-        training (validation metrics of `charrnn train` use the same measure)."""
+        training (validation metrics of `charrnn train` use the same measure); a transformer reads
+        it in windows of whole tunes, as its training validates (seq_len is not used)."""
         from .nn.data import make_dataset
         from .nn.model import compile_model, reset_states
 
         ids = self.vocab.encode(text, where="evaluation text")
         if len(ids) < 2:
             raise CharrnnError("evaluation text needs at least 2 characters")
+        if self.config.arch == "transformer":
+            return self._evaluate_windows(ids, batch_size)
         # Short texts get fewer (and shorter) lanes, so every text fills at least one batch.
         seq_len = min(seq_len, len(ids) - 1)
         batch_size = max(1, min(batch_size, (len(ids) - 1) // seq_len))
@@ -200,6 +205,20 @@ class CharModel:
         result = model.evaluate(make_dataset(ids, batch_size, seq_len), verbose=0, return_dict=True)
         return {"loss": result["loss"], "accuracy": result["accuracy"],
                 "bits_per_char": result["bits_per_char"]}
+
+    def _evaluate_windows(self, ids, batch_size):
+        from .nn.model import compile_model
+        from .nn.windows import make_window_dataset, tune_starts, tune_windows
+
+        starts = tune_starts(ids, self.vocab)
+        if not len(starts) or starts[0] != 0:  # text that does not start at a tune: one window from its start
+            starts = np.r_[0, starts]
+        x, y, weights = tune_windows(ids, starts, self.config.context)
+        model = compile_model(self.keras_model)
+        result = model.evaluate(make_window_dataset(x, y, weights, batch_size), verbose=0, return_dict=True)
+        # Keras averages the loss per batch; the characters' mean is the weighted metric's.
+        bits = result["bits_per_char"]
+        return {"loss": bits * np.log(2), "accuracy": result["accuracy"], "bits_per_char": bits}
 
 
 def load(path=None):

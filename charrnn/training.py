@@ -18,15 +18,15 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from .corpus import load_corpus
-from .errors import CharrnnError, check_out_folder
+from .corpus import load_corpus, load_ids
+from .errors import CharrnnError, UnknownCharactersError, check_out_folder
 from .files import write_json_atomic
 from .generator import CharModel
 from .nn.runstate import load_run_state
 from .nn.config import ModelConfig, resolve_precision
 from .nn.vocab import Vocabulary
 
-MODEL_DEFAULTS = ModelConfig.defaults()  # cell, layers, units, embedding, dropout
+MODEL_DEFAULTS = ModelConfig.defaults()  # cell, layers, units, embedding, dropout, arch, heads, context
 
 
 @dataclass(frozen=True)
@@ -146,10 +146,10 @@ def _starting_model(init_from, config):
 
 def train(data="data/abc", out="runs/default", epochs=TRAIN_DEFAULTS.epochs, save_every=TRAIN_DEFAULTS.save_every,
           batch_size=TRAIN_DEFAULTS.batch_size, seq_len=TRAIN_DEFAULTS.seq_len,
-          learning_rate=TRAIN_DEFAULTS.learning_rate, cell=MODEL_DEFAULTS["cell"], layers=MODEL_DEFAULTS["layers"],
-          units=MODEL_DEFAULTS["units"], embedding=MODEL_DEFAULTS["embedding"], dropout=MODEL_DEFAULTS["dropout"],
-          precision=TRAIN_DEFAULTS.precision, init_from=None, random_seed=None, time_limit=None, verbose=True,
-          distribute=TRAIN_DEFAULTS.distribute):
+          learning_rate=TRAIN_DEFAULTS.learning_rate, cell=MODEL_DEFAULTS["cell"], layers=None, units=None,
+          embedding=MODEL_DEFAULTS["embedding"], dropout=None, precision=TRAIN_DEFAULTS.precision, init_from=None,
+          random_seed=None, time_limit=None, verbose=True, distribute=TRAIN_DEFAULTS.distribute,
+          arch=MODEL_DEFAULTS["arch"], heads=None, context=None):
     """Train (or resume training) a model on `data`, writing the run folder `out`.
 
     `precision="auto"` trains in mixed_bfloat16 on CPUs with bfloat16 units (AMX, AVX512-BF16)
@@ -161,6 +161,11 @@ def train(data="data/abc", out="runs/default", epochs=TRAIN_DEFAULTS.epochs, sav
     random ones: fine-tuning on other tunes, or a second stage with longer sequences. Its config
     must match (dropout may differ), and the data is encoded with its vocabulary, so a
     character the model has never seen is an error that names it.
+
+    `arch="transformer"` trains charrnn.nn.transformer's model on windows of whole tunes
+    (charrnn.nn.windows: `context` characters, `batch_size` windows a batch, shuffled per epoch by
+    `random_seed` or 0; `seq_len` is not used). layers, units, dropout, heads and context left as
+    None take ModelConfig.defaults(arch).
 
     A run folder that has trained some epochs continues from the last one (weights, Adam's
     state, learning-rate schedule) up to `epochs`; with `epochs` or more done, it is complete and
@@ -180,14 +185,18 @@ def train(data="data/abc", out="runs/default", epochs=TRAIN_DEFAULTS.epochs, sav
     from .nn.distribute import (adam, build_before_fit, distribute_lanes, is_chief, lanes_per_replica, make_strategy,
                                  scratch_run_folder)
 
+    if arch == "transformer" and distribute != "none":
+        raise CharrnnError("--distribute is for --arch rnn: the transformer's windows are not yet tested under "
+                           "tf.distribute; train it on one device")
     strategy = make_strategy(distribute)
     rows = lanes_per_replica(batch_size, strategy)  # each replica's lanes: the batch its model is built with
     out = Path(out)
     check_out_folder(out)
     corpus = load_corpus(data)
     vocab = corpus.vocab
-    config = ModelConfig(vocab_size=len(vocab), cell=cell, layers=layers, units=units,
-                         embedding=embedding, dropout=dropout)
+    given = dict(layers=layers, units=units, dropout=dropout, heads=heads, context=context)
+    sizes = {k: ModelConfig.defaults(arch)[k] if v is None else v for k, v in given.items()}
+    config = ModelConfig(vocab_size=len(vocab), cell=cell, embedding=embedding, arch=arch, **sizes)
     start = None
     if init_from is not None:
         # Fine-tuning keeps the starting model's characters: its Embedding rows are indexed by them.
@@ -204,8 +213,13 @@ def train(data="data/abc", out="runs/default", epochs=TRAIN_DEFAULTS.epochs, sav
         if verbose:
             print(f"{out}: complete, {done} epochs trained; nothing to do (more epochs: --epochs {done + 10})")
         return None
-    train_ids, valid_ids = _encode_split(vocab, corpus, data)
-    validate = _check_sizes(train_ids, valid_ids, data, batch_size, seq_len, verbose)
+    try:  # the built corpus's memory-mapped ids when they encode it with this vocabulary
+        train_ids, valid_ids = load_ids(data, vocab)
+    except UnknownCharactersError:  # name every file and line that holds them
+        train_ids, valid_ids = _encode_split(vocab, corpus, data)
+    del corpus  # the texts: training reads only the ids
+    transformer = config.arch == "transformer"
+    validate = transformer or _check_sizes(train_ids, valid_ids, data, batch_size, seq_len, verbose)
     if done and verbose:
         print(f"{out}: resuming after epoch {done} of {epochs}")
 
@@ -213,6 +227,7 @@ def train(data="data/abc", out="runs/default", epochs=TRAIN_DEFAULTS.epochs, sav
 
     from .nn.callbacks import run_callbacks
     from .nn.model import build_model, compile_model
+    from .nn.windows import window_datasets
 
     if random_seed is not None:
         keras.utils.set_random_seed(random_seed)
@@ -223,9 +238,15 @@ def train(data="data/abc", out="runs/default", epochs=TRAIN_DEFAULTS.epochs, sav
     vocab.save(run / "char_to_idx.json")
     write_json_atomic(run / "train_args.json", args)
 
-    train_ds = distribute_lanes(strategy, train_ids, batch_size, seq_len)
-    # A short valid.abc is read in overlapping lanes, so small corpora still validate.
-    valid_ds = distribute_lanes(strategy, valid_ids, batch_size, seq_len, overlap=True) if validate else None
+    steps = None
+    if transformer:  # windows of whole tunes, shuffled per epoch (not stateful)
+        train_ds, valid_ds, steps = window_datasets(train_ids, valid_ids, vocab, config.context, batch_size,
+                                                    0 if random_seed is None else random_seed, (done, epochs))
+        validate = valid_ds is not None
+    else:
+        train_ds = distribute_lanes(strategy, train_ids, batch_size, seq_len)
+        # A short valid.abc is read in overlapping lanes, so small corpora still validate.
+        valid_ds = distribute_lanes(strategy, valid_ids, batch_size, seq_len, overlap=True) if validate else None
     with strategy.scope():  # weights, Adam's slots and each replica's lane state: on every replica
         model = build_model(config, batch_size=rows, seq_len=seq_len, stateful=True, precision=precision)
         if start is not None:
@@ -234,9 +255,11 @@ def train(data="data/abc", out="runs/default", epochs=TRAIN_DEFAULTS.epochs, sav
         if precision == "mixed_float16":  # float16 gradients underflow without a loss scale
             optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
         compile_model(model, optimizer=optimizer)
-    build_before_fit(model, strategy, rows, seq_len)
+    if not transformer:
+        build_before_fit(model, strategy, rows, seq_len)
     try:
         return model.fit(train_ds, validation_data=valid_ds, epochs=epochs, initial_epoch=done, shuffle=False,
+                         steps_per_epoch=steps,
                          callbacks=run_callbacks(run, save_every, validate, verbose and chief, state,
                                                   time_limit), verbose=0)
     finally:

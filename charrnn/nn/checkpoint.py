@@ -5,11 +5,15 @@ its class in snake case, numbered in model order (`embedding`, `lstm`, `lstm_1`,
 `dense`), and a recurrent layer's weights sit under its cell (`layers/lstm_1/cell/vars/0..2`).
 `read_weights` walks the same paths Keras' loader does for `charrnn.nn.model.build_model`'s
 model and returns the arrays `layer.get_weights()` would hold after `model.load_weights`
-(tests/test_checkpoint.py checks they are equal).
+(tests/test_checkpoint.py checks they are equal). A transformer's layers (charrnn.nn.transformer)
+are read the same way: `embedding`, `embedding_1` (positions), `layer_normalization_N`,
+`multi_head_attention_N/{query,key,value,output}_dense`, `dense_N`.
 """
 from pathlib import Path
 
 import numpy as np
+
+from .config import FFN_MULTIPLIER
 
 
 class NotKeras3Weights(Exception):
@@ -18,6 +22,8 @@ class NotKeras3Weights(Exception):
 
 def expected_shapes(config):
     """{layer name: [weight shapes]} of build_model(config), in get_weights() order."""
+    if config.arch == "transformer":
+        return _transformer_shapes(config)
     units, cell = config.units, config.cell
     gates = (4 if cell == "lstm" else 3) * units
     shapes = {"embedding": [(config.vocab_size, config.embedding)]}
@@ -29,11 +35,47 @@ def expected_shapes(config):
     return shapes
 
 
-def _paths(config):
-    """{layer name: the h5 group holding its weights}, numbered as Keras numbers them."""
-    paths = {"embedding": "layers/embedding/vars", "logits": "layers/dense/vars"}
+def _transformer_shapes(config):
+    """charrnn.nn.transformer's layers in model order. Attention: query, key, value kernels
+    (U, heads, U / heads) and biases (heads, U / heads), then the output kernel (heads, U / heads, U)
+    and bias (U,)."""
+    units, heads, wide = config.units, config.heads, FFN_MULTIPLIER * config.units
+    norm = [(units,), (units,)]  # gamma, beta
+    shapes = {"embedding": [(config.vocab_size, units)], "positions": [(config.context, units)]}
     for i in range(config.layers):
-        paths[f"{config.cell}_{i}"] = f"layers/{config.cell}{'' if i == 0 else f'_{i}'}/cell/vars"
+        shapes[f"block_{i}_norm_1"] = norm
+        shapes[f"block_{i}_attention"] = [(units, heads, units // heads), (heads, units // heads)] * 3 + [
+            (heads, units // heads, units), (units,)]
+        shapes[f"block_{i}_norm_2"] = norm
+        shapes[f"block_{i}_ffn_1"] = [(units, wide), (wide,)]
+        shapes[f"block_{i}_ffn_2"] = [(wide, units), (units,)]
+    shapes["final_norm"] = norm
+    shapes["logits"] = [(units, config.vocab_size), (config.vocab_size,)]
+    return shapes
+
+
+# Each layer's Keras class (snake case, as Keras 3 names its h5 group) and where its weights sit.
+_KINDS = {"embedding": "embedding", "positions": "embedding", "norm": "layer_normalization",
+          "attention": "multi_head_attention", "ffn": "dense", "logits": "dense"}
+_ATTENTION_VARS = [f"{part}_dense/vars/{j}" for part in ("query", "key", "value", "output") for j in (0, 1)]
+
+
+def _paths(config):
+    """{layer name: [the h5 dataset of each weight]}, numbered as Keras numbers them: per class,
+    in model order."""
+    if config.arch != "transformer":
+        paths = {"embedding": ["layers/embedding/vars/0"], "logits": [f"layers/dense/vars/{j}" for j in (0, 1)]}
+        for i in range(config.layers):
+            group = f"layers/{config.cell}{'' if i == 0 else f'_{i}'}/cell/vars"
+            paths[f"{config.cell}_{i}"] = [f"{group}/{j}" for j in range(3)]
+        return paths
+    paths, counts = {}, {}
+    for name, shapes in _transformer_shapes(config).items():
+        kind = _KINDS[next(k for k in _KINDS if k in name.split("_"))]
+        n = counts[kind] = counts.get(kind, -1) + 1
+        group = f"layers/{kind}{'' if n == 0 else f'_{n}'}"
+        inner = _ATTENTION_VARS if kind == "multi_head_attention" else [f"vars/{j}" for j in range(len(shapes))]
+        paths[name] = [f"{group}/{v}" for v in inner]
     return paths
 
 
@@ -66,19 +108,18 @@ def read_weights(path, config):
     with h5py.File(path, "r") as f:
         if "layers" not in f:
             raise NotKeras3Weights(f"{path}: no 'layers' group")
-        weights = {}
+        weights, paths = {}, _paths(config)
         for name, shapes in expected_shapes(config).items():
-            group = f.get(_paths(config)[name])
-            if group is None or len(group) != len(shapes):
-                raise ValueError(f"layer {name}: no weights at {_paths(config)[name]} "
-                                 f"(a model of another config?)")
-            arrays = [_array(group[str(j)]) for j in range(len(shapes))]
+            missing = [p for p in paths[name] if not isinstance(f.get(p), h5py.Dataset)]
+            if missing:
+                raise ValueError(f"layer {name}: no weights at {missing[0]} (a model of another config?)")
+            arrays = [_array(f[p]) for p in paths[name]]
             for j, (array, shape) in enumerate(zip(arrays, shapes)):
                 if array.shape != shape:
                     raise ValueError(f"layer {name} weight {j} has shape {array.shape}, "
                                      f"the config's model needs {shape}")
             weights[name] = arrays
-        used = {p.split("/")[1] for p in _paths(config).values()}
+        used = {p.split("/")[1] for layer in paths.values() for p in layer}
         extra = sorted(n for n in f["layers"] if n not in used and _holds_data(f["layers"][n]))
         if extra:
             raise ValueError(f"weights for layers the config's model does not have: {extra}")

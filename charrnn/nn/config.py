@@ -52,34 +52,59 @@ def resolve_precision(precision, cpuinfo="/proc/cpuinfo", has_gpu=None, capabili
     return "mixed_bfloat16" if flags & {"amx_bf16", "avx512_bf16"} else "float32"
 
 
+ARCHS = ("rnn", "transformer")
+# The transformer's defaults where they differ from the fields' (which are the RNN's): a size that
+# trains ~4 epochs of data/abc in a 30-minute budget on 2 busy CPU cores (README, "A transformer").
+TRANSFORMER_DEFAULTS = {"layers": 3, "units": 192, "dropout": 0.1}
+# Fixed parts of the transformer's shape, shared by the Keras model and the NumPy sampler.
+FFN_MULTIPLIER = 4  # each block's feed-forward layer is FFN_MULTIPLIER * units wide
+LAYER_NORM_EPSILON = 1e-5
+
+
 @dataclass(frozen=True)
 class ModelConfig:
+    """arch "rnn": Embedding(embedding) -> layers x cell(units) -> Dense. arch "transformer":
+    token + position embeddings (units) -> layers x pre-norm block (heads, causal attention over
+    `context` characters) -> Dense; `cell` and `embedding` are not used."""
+
     vocab_size: int
     cell: str = "lstm"  # "lstm" or "gru"
     layers: int = 3
     units: int = 256
     embedding: int = 512
     dropout: float = 0.2
+    arch: str = "rnn"  # "rnn" or "transformer"
+    heads: int = 4  # transformer: attention heads per block (units must be a multiple)
+    context: int = 1024  # transformer: characters it attends over (1,024: 99.8% of tunes whole)
 
     def __post_init__(self):
-        for name in ("vocab_size", "layers", "units", "embedding"):
+        whole = ("vocab_size", "layers", "units", "embedding", "heads", "context")
+        for name in whole:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int):
                 raise CharrnnError(f"{name} must be a whole number, not {value!r}")
         if isinstance(self.dropout, bool) or not isinstance(self.dropout, (int, float)):
             raise CharrnnError(f"dropout must be a number, not {self.dropout!r}")
+        if self.arch not in ARCHS:
+            raise CharrnnError(f"arch must be 'rnn' or 'transformer', not {self.arch!r}")
         if self.cell not in ("lstm", "gru"):
             raise CharrnnError(f"cell must be 'lstm' or 'gru', not {self.cell!r}")
-        for name in ("vocab_size", "layers", "units", "embedding"):
+        for name in whole:
             if getattr(self, name) < 1:
                 raise CharrnnError(f"{name} must be at least 1")
         if not 0.0 <= self.dropout < 1.0:
             raise CharrnnError(f"dropout must be in [0, 1), not {self.dropout}")
+        if self.arch == "transformer" and self.units % self.heads:
+            raise CharrnnError(f"units ({self.units}) must be a multiple of heads ({self.heads})")
+        if self.arch == "transformer" and self.context < 2:
+            raise CharrnnError(f"context must be at least 2, not {self.context}")
 
     @classmethod
-    def defaults(cls):
-        """{field: default} of every field that has one (all but vocab_size): what the CLI shows."""
-        return {f.name: f.default for f in dataclasses.fields(cls) if f.default is not dataclasses.MISSING}
+    def defaults(cls, arch="rnn"):
+        """{field: default} of every field that has one (all but vocab_size) for that arch: what
+        the CLI and train() use for what is not given."""
+        values = {f.name: f.default for f in dataclasses.fields(cls) if f.default is not dataclasses.MISSING}
+        return {**values, **TRANSFORMER_DEFAULTS, "arch": arch} if arch == "transformer" else values
 
     def save(self, path):
         write_json_atomic(path, dataclasses.asdict(self))

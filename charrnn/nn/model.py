@@ -1,4 +1,5 @@
-"""The char-level recurrent network: Embedding -> L x (LSTM|GRU + Dropout) -> Dense logits."""
+"""The char-level recurrent network: Embedding -> L x (LSTM|GRU + Dropout) -> Dense logits
+(or, with arch="transformer", charrnn.nn.transformer's model); the loss and metrics of both."""
 import math
 
 import keras
@@ -6,6 +7,7 @@ from keras import layers
 
 from .config import ModelConfig, resolve_precision
 from .lstm import LSTM
+from .transformer import build_transformer
 
 
 def build_model(config: ModelConfig, batch_size=None, seq_len=None, stateful=False, precision="float32"):
@@ -19,8 +21,13 @@ def build_model(config: ModelConfig, batch_size=None, seq_len=None, stateful=Fal
 
     The LSTM is charrnn.nn.lstm.LSTM: Keras' layer and weights, with a faster CPU training loop
     when seq_len is fixed.
+
+    A config with arch="transformer" gives charrnn.nn.transformer's model (seq_len and stateful
+    do not apply to it: any batch, any length).
     """
     precision = resolve_precision(precision)
+    if config.arch == "transformer":  # never stateful; any length up to config.context
+        return build_transformer(config, precision=precision)
     ids = keras.Input(batch_shape=(batch_size, seq_len), dtype="int32", name="ids")
     x = layers.Embedding(config.vocab_size, config.embedding, name="embedding", dtype=precision)(ids)  # (B, T, E)
     rnn = LSTM if config.cell == "lstm" else layers.GRU
@@ -47,6 +54,8 @@ def bits_per_char(y_true, y_pred):
 
 def compile_model(model, **options):
     """Compile with the loss and metrics that training logs and evaluation reports (options: optimizer)."""
-    model.compile(loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    # The mean over weighted characters: a transformer's padding (weight 0) does not dilute it.
+    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True, reduction="mean_with_sample_weight")
+    model.compile(loss=loss,
                   metrics=["accuracy", bits_per_char], **options)
     return model

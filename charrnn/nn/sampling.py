@@ -86,11 +86,15 @@ def warm_up(net, vocab, n, rng, max_chars=SAMPLING.max_chars):
     The model learned on lanes of text in which every tune follows another, never from a zero
     state, and from a zero state it garbles the first header lines (`X:1` then `8:The ...`: 2%
     of tunes, none after a warm-up). The warm-up tune is thrown away.
+
+    A net with `warm_up = False` (the transformer, charrnn.nn.attention_step) skips it: it learned
+    every tune from an empty context, at position 0, and starts each lane there.
     """
     sample = dict(rng=rng, temperature=SAMPLING.temperature, top_k=None, top_p=None, vocab=vocab)
     newline = vocab.char_to_idx.get("\n", -1)
+    max_chars = min(max_chars, getattr(net, "context", None) or max_chars)
     state = net.initial_state(n)
-    if newline >= 0:
+    if newline >= 0 and getattr(net, "warm_up", True):
         _feed(net, state, "\n\n", vocab, n)  # the blank line before each tune in the corpus
         if "X" in vocab.char_to_idx and ":" in vocab.char_to_idx:
             _, _, state = _sample_lanes(net, state, _feed(net, state, "X:", vocab, n), "X:", max_chars,
@@ -119,6 +123,8 @@ class StartStates:
 
     def take(self, n):
         """A state of n lanes (fresh arrays: sampling writes into it)."""
+        if not getattr(self.net, "warm_up", True):  # the transformer starts from its empty context
+            return self.net.initial_state(n)
         count = min(n, sum(self.BLOCKS))
         with self._lock:
             while sum(self.BLOCKS[:len(self._blocks)]) < count:
@@ -141,9 +147,11 @@ def sample_tunes(net, vocab, seed, n, rng, temperature=SAMPLING.temperature, top
 
     `start` (a StartStates) gives the lanes warm start states; without it each lane first writes
     a warm-up tune of its own (`warm_up`). `form` (a charrnn.nn.form.FormConfig, or None) gives
-    the tunes copied bars and cadences on the tonic (warm-up tunes are written without).
+    the tunes copied bars and cadences on the tonic (warm-up tunes are written without). A net
+    with a `context` (the transformer) writes at most that many characters a tune.
     """
     sample = dict(rng=rng, temperature=temperature, top_k=top_k, top_p=top_p, vocab=vocab)
+    max_chars = min(max_chars, getattr(net, "context", None) or max_chars)
     state = start.take(n) if start is not None else warm_up(net, vocab, n, rng, max_chars)
     logits = _feed(net, state, seed, vocab, n, where="seed")
     hook = None if form is None else FormSampler(form, vocab, seed, n, rng)
@@ -196,9 +204,7 @@ def _sample_lanes(net, state, logits, prime, max_chars, rng, vocab, temperature,
         done &= ~back
         length[active[new_tune & done]] -= 2  # drop the 'X' and ':' of the next tune
         length[active[blank_line & done]] -= 1  # drop the second newline
-        for layer_end, layer in zip(ends, state):
-            for end, s in zip(layer_end, layer):
-                end[active[done]] = s[done]
+        put_states(ends, active[done], state, done)
         keep = ~done
         active, ids, back = active[keep], ids[keep], back[keep]
         state = [[s[keep] for s in layer] for layer in state]
@@ -208,12 +214,21 @@ def _sample_lanes(net, state, logits, prime, max_chars, rng, vocab, temperature,
                 form.restore(active, back, logits, state, length, prev1, prev2)
         full = length[active] >= cap  # cut off at max_chars: the state after the last character
         if full.any():
-            for layer_end, layer in zip(ends, state):
-                for end, s in zip(layer_end, layer):
-                    end[active[full]] = s[full]
+            put_states(ends, active[full], state, full)
             active, logits = active[~full], logits[~full]
             state = [[s[~full] for s in layer] for layer in state]
-    for layer_end, layer in zip(ends, state):  # lanes still writing when the steps ran out
-        for end, s in zip(layer_end, layer):
-            end[active] = s
+    put_states(ends, active, state)  # lanes still writing when the steps ran out
     return out, length, ends
+
+
+def put_states(ends, rows, state, lanes=slice(None)):
+    """ends' arrays at `rows` (lane axis 0) = state's at `lanes`. An end array narrower than the
+    state's (a transformer's cache grows with the text) is first widened with zeros: columns past
+    a lane's position are never read."""
+    for layer_end, layer in zip(ends, state):
+        for k, (end, s) in enumerate(zip(layer_end, layer)):
+            if end.shape[1:] != s.shape[1:]:
+                wider = np.zeros((len(end),) + s.shape[1:], end.dtype)
+                wider[tuple(slice(0, n) for n in end.shape)] = end
+                end = layer_end[k] = wider
+            end[rows] = s[lanes]

@@ -29,6 +29,9 @@ class StepNet:
     with one list per layer of arrays (lanes, units): [h, c] for an LSTM, [h] for a GRU.
     """
 
+    warm_up = True  # sampling primes its lanes with a throw-away tune (charrnn.nn.sampling.sample_tunes)
+    context = None  # no limit on a tune's length (a transformer's is its context)
+
     def __init__(self, config, weights):
         self.config = config
         self.lstm = config.cell == "lstm"
