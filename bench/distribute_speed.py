@@ -32,6 +32,8 @@ if devices > 1:
 import keras, charrnn
 from charrnn.nn.distribute import adam, distribute_lanes, lanes_per_replica, make_strategy
 from charrnn.nn.model import build_model, compile_model
+sys.path.insert(0, "bench")
+from timing import BatchTimer
 corpus = charrnn.load_corpus({data!r})
 ids = corpus.vocab.encode(corpus.train_text)
 strategy = make_strategy("mirrored" if devices > 1 else "none")
@@ -40,14 +42,7 @@ with strategy.scope():
     model = build_model(charrnn.ModelConfig(len(corpus.vocab)), lanes_per_replica(B, strategy), S, stateful=True,
                         precision="auto")
     compile_model(model, optimizer=adam(strategy, 3e-3, global_clipnorm=5.0))
-class Timer(keras.callbacks.Callback):
-    def on_train_batch_begin(self, batch, logs=None):
-        if batch == warmup:
-            self.start = time.perf_counter()
-    def on_train_batch_end(self, batch, logs=None):
-        if batch == warmup + batches - 1:
-            self.seconds = time.perf_counter() - self.start
-timer = Timer()
+timer = BatchTimer(warmup, batches)
 model.fit(distribute_lanes(strategy, ids, B, S).take(warmup + batches), verbose=0, callbacks=[timer])
 print(json.dumps(batches * B * S / timer.seconds))
 """

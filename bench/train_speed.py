@@ -13,7 +13,6 @@ import argparse
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import keras
@@ -24,6 +23,7 @@ from charrnn.nn.data import make_dataset
 from charrnn.nn.model import build_model, compile_model
 from charrnn.training import TRAIN_DEFAULTS
 from machine import cpu_name
+from timing import BatchTimer
 
 
 def charrnn_chars_per_s(ids, vocab_size, batch_size, seq_len, batches, warmup=5, precision="auto"):
@@ -31,16 +31,7 @@ def charrnn_chars_per_s(ids, vocab_size, batch_size, seq_len, batches, warmup=5,
     model = build_model(charrnn.ModelConfig(vocab_size), batch_size, seq_len, stateful=True, precision=precision)
     compile_model(model, optimizer=keras.optimizers.Adam(TRAIN_DEFAULTS.learning_rate, global_clipnorm=5.0))
 
-    class Timer(keras.callbacks.Callback):
-        def on_train_batch_begin(self, batch, logs=None):
-            if batch == warmup:
-                self.start = time.perf_counter()
-
-        def on_train_batch_end(self, batch, logs=None):
-            if batch == warmup + batches - 1:
-                self.seconds = time.perf_counter() - self.start
-
-    timer = Timer()
+    timer = BatchTimer(warmup, batches)
     model.fit(make_dataset(ids, batch_size, seq_len).take(warmup + batches), verbose=0, callbacks=[timer])
     return batches * batch_size * seq_len / timer.seconds
 

@@ -17,7 +17,7 @@ import sys
 from .errors import CharrnnError
 from .nn.config import ARCHS, DISTRIBUTE, PRECISIONS, ModelConfig
 from .sources import POOL_MIN_BYTES
-from .training import MODEL_DEFAULTS, TRAIN_DEFAULTS, train
+from .training import MODEL_DEFAULTS, TRAIN_DEFAULTS, TRANSFORMER_TRAIN_DEFAULTS, train
 
 # Modules that add their own sub-command through register_cli(subparsers).
 SUBCOMMAND_MODULES = [
@@ -76,9 +76,13 @@ def build_parser():
     tr.add_argument("--epochs", type=int, default=TRAIN_DEFAULTS.epochs)
     tr.add_argument("--save-every", type=int, default=TRAIN_DEFAULTS.save_every,
                     help="keep a checkpoint every K epochs")
-    tr.add_argument("--batch-size", type=int, default=TRAIN_DEFAULTS.batch_size, help="parallel lanes of text (transformer: windows of tunes)")
+    tr.add_argument("--batch-size", type=int, default=None,
+                    help=f"parallel lanes of text (default {TRAIN_DEFAULTS.batch_size}); transformer: windows of "
+                         f"tunes (default {TRANSFORMER_TRAIN_DEFAULTS['batch_size']})")
     tr.add_argument("--seq-len", type=int, default=TRAIN_DEFAULTS.seq_len, help="characters per lane per batch")
-    tr.add_argument("--learning-rate", type=float, default=TRAIN_DEFAULTS.learning_rate)
+    tr.add_argument("--learning-rate", type=float, default=None,
+                    help=f"Adam's step size (default {TRAIN_DEFAULTS.learning_rate}; transformer "
+                         f"{TRANSFORMER_TRAIN_DEFAULTS['learning_rate']})")
     tr.add_argument("--arch", choices=ARCHS, default=MODEL_DEFAULTS["arch"],
                     help="rnn (default: --cell, --embedding) or transformer (--heads, --context)")
     tr.add_argument("--cell", choices=("lstm", "gru"), default=MODEL_DEFAULTS["cell"])

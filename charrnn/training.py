@@ -43,6 +43,9 @@ class TrainConfig:
 
 
 TRAIN_DEFAULTS = TrainConfig()
+# --arch transformer's own: 16 windows of 1,024 characters a step (~14,000 characters of text),
+# and the usual Adam step size of small character Transformers (nanoGPT's Shakespeare example: 1e-3).
+TRANSFORMER_TRAIN_DEFAULTS = {"batch_size": 16, "learning_rate": 1e-3}
 
 
 def _check_run_folder(out, config, vocab):
@@ -145,8 +148,7 @@ def _starting_model(init_from, config):
 
 
 def train(data="data/abc", out="runs/default", epochs=TRAIN_DEFAULTS.epochs, save_every=TRAIN_DEFAULTS.save_every,
-          batch_size=TRAIN_DEFAULTS.batch_size, seq_len=TRAIN_DEFAULTS.seq_len,
-          learning_rate=TRAIN_DEFAULTS.learning_rate, cell=MODEL_DEFAULTS["cell"], layers=None, units=None,
+          batch_size=None, seq_len=TRAIN_DEFAULTS.seq_len, learning_rate=None, cell=MODEL_DEFAULTS["cell"], layers=None, units=None,
           embedding=MODEL_DEFAULTS["embedding"], dropout=None, precision=TRAIN_DEFAULTS.precision, init_from=None,
           random_seed=None, time_limit=None, verbose=True, distribute=TRAIN_DEFAULTS.distribute,
           arch=MODEL_DEFAULTS["arch"], heads=None, context=None):
@@ -161,6 +163,9 @@ def train(data="data/abc", out="runs/default", epochs=TRAIN_DEFAULTS.epochs, sav
     random ones: fine-tuning on other tunes, or a second stage with longer sequences. Its config
     must match (dropout may differ), and the data is encoded with its vocabulary, so a
     character the model has never seen is an error that names it.
+
+    batch_size and learning_rate left as None take TRAIN_DEFAULTS (the RNN) or
+    TRANSFORMER_TRAIN_DEFAULTS (arch="transformer").
 
     `arch="transformer"` trains charrnn.nn.transformer's model on windows of whole tunes
     (charrnn.nn.windows: `context` characters, `batch_size` windows a batch, shuffled per epoch by
@@ -180,6 +185,9 @@ def train(data="data/abc", out="runs/default", epochs=TRAIN_DEFAULTS.epochs, sav
 
     Returns the Keras History of the epochs run in this call (None when the run was complete).
     """
+    defaults = TRANSFORMER_TRAIN_DEFAULTS if arch == "transformer" else dataclasses.asdict(TRAIN_DEFAULTS)
+    batch_size = defaults["batch_size"] if batch_size is None else batch_size
+    learning_rate = defaults["learning_rate"] if learning_rate is None else learning_rate
     _check_train_args(epochs, save_every, batch_size, seq_len, learning_rate, random_seed, time_limit)
     precision = resolve_precision(precision)
     from .nn.distribute import (adam, build_before_fit, distribute_lanes, is_chief, lanes_per_replica, make_strategy,

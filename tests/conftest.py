@@ -1,8 +1,13 @@
 """Shared fixtures: a tiny real corpus (one O'Neill's file from music21) and a tiny trained run."""
+import signal
+import subprocess
+import time
+
 import pytest
 
 import charrnn
 from charrnn.corpus import music21_collection_dir
+from charrnn.nn.runstate import read_log
 
 
 @pytest.fixture(scope="session")
@@ -25,3 +30,19 @@ def tiny_run(tmp_path_factory, tiny_corpus):
     charrnn.train(data=tiny_corpus, out=out, epochs=2, batch_size=8, seq_len=32,
                   layers=2, units=32, embedding=16, verbose=False)
     return out
+
+
+@pytest.fixture
+def kill_after_epochs():
+    """kill(cmd, run, epochs): start a training command, SIGKILL it once run/log.csv holds
+    `epochs` epochs (a hard kill, as from the OOM killer or a closed laptop); returns the epochs
+    it had logged."""
+    def kill(cmd, run, epochs=2, timeout=180):
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + timeout
+        while time.time() < deadline and len(read_log(run / "log.csv")) < epochs:
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        return len(read_log(run / "log.csv"))
+    return kill

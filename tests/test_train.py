@@ -1,10 +1,8 @@
 """Training: run folder contents, resume after a kill, and clear errors for bad input."""
 import csv
 import json
-import signal
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -95,17 +93,11 @@ def test_init_from_starts_where_another_run_ended(tmp_path, tiny_corpus, tiny_ru
                       batch_size=8, seq_len=32, init_from=tiny_run, verbose=False)
 
 
-def test_killed_run_resumes_from_last_completed_epoch(tmp_path, tiny_corpus):
+def test_killed_run_resumes_from_last_completed_epoch(tmp_path, tiny_corpus, kill_after_epochs):
     run = tmp_path / "run"
     cmd = [sys.executable, "-m", "charrnn", "train", "--data", str(tiny_corpus), "--out", str(run),
            "--epochs", "6", *TINY]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 120
-    while time.time() < deadline and not ((run / "log.csv").exists() and len(read_log(run)) >= 2):
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGKILL)  # a hard kill, as from the OOM killer or a closed laptop
-    proc.wait()
-    done = len(read_log(run))
+    done = kill_after_epochs(cmd, run, epochs=2, timeout=120)
     assert 2 <= done < 6, "the run finished before it could be killed; make it longer"
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     epochs = [int(r["epoch"]) for r in read_log(run)]

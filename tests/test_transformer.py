@@ -1,10 +1,7 @@
 """The Transformer option: windows of whole tunes, the cached NumPy sampler against Keras, the
 h5py reader, training with resume, and sampling from a trained run."""
 import csv
-import signal
-import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
@@ -118,17 +115,11 @@ def _train(data, out, epochs):
                   heads=2, context=512, dropout=0.0, random_seed=3, verbose=False)
 
 
-def test_killed_transformer_run_resumes_as_if_never_stopped(tmp_path, tiny_corpus):
+def test_killed_transformer_run_resumes_as_if_never_stopped(tmp_path, tiny_corpus, kill_after_epochs):
     run, whole = tmp_path / "run", tmp_path / "whole"
     cmd = [sys.executable, "-m", "charrnn", "train", "--data", str(tiny_corpus), "--out", str(run),
            "--epochs", "5", *TINY]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 180
-    while time.time() < deadline and not ((run / "log.csv").exists() and len(read_log(run)) >= 2):
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    assert 2 <= len(read_log(run)) < 5, "the run finished before it could be killed; make it longer"
+    assert 2 <= kill_after_epochs(cmd, run, epochs=2) < 5, "the run finished before it could be killed; make it longer"
     _train(tiny_corpus, run, 5)
     _train(tiny_corpus, whole, 5)
     resumed, uninterrupted = read_log(run), read_log(whole)
