@@ -56,6 +56,8 @@ def compile_model(model, **options):
     """Compile with the loss and metrics that training logs and evaluation reports (options: optimizer)."""
     # The mean over weighted characters: a transformer's padding (weight 0) does not dilute it.
     loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True, reduction="mean_with_sample_weight")
-    model.compile(loss=loss,
-                  metrics=["accuracy", bits_per_char], **options)
+    # weighted_metrics, not metrics: Keras applies the sample weights only to those, and the
+    # transformer's accuracy and bits per character must leave its padding out as its loss does
+    # (with no weights, the RNN's, they are the plain means).
+    model.compile(loss=loss, weighted_metrics=["accuracy", bits_per_char], **options)
     return model
