@@ -21,7 +21,8 @@ from .abc.bars import bar_spans
 from .abc.header import set_field, split_header
 from .errors import CharrnnError
 from .nn.form import FormSampler
-from .nn.sampling import _feed, _sample_lanes, check_sampling_args, next_char_probs, put_states, sample_tunes
+from .nn.sampling import (_feed, _sample_lanes, check_sampling_args, next_char_probs, put_states, sample_tunes,
+                          tune_limit)
 from .tune import Tune
 
 FIELD_ORDER = ("T", "R", "M", "L", "K")  # the corpus' header order, after X:
@@ -150,15 +151,10 @@ def _sample_until(net, vocab, state, logits, stop, rng, temperature, top_k, top_
                 end_logits[lane] = logits[lane]
             else:
                 texts[lane] += ch
-        if not active.any() or _full(net, state):
+        if not active.any() or net.full(state):
             break
         logits = net.step(ids, state)
     return texts, finished, ends, end_logits
-
-
-def _full(net, state):
-    """Whether a lane has read as much as the net can (a transformer's context)."""
-    return getattr(net, "context", None) is not None and state[-1][0].max() >= net.context
 
 
 def _log_likelihood(net, state, logits, ids):
@@ -169,7 +165,7 @@ def _log_likelihood(net, state, logits, ids):
         z = z - z.max(axis=1, keepdims=True)
         total += z[:, i] - np.log(np.exp(z).sum(axis=1))
         if t + 1 < len(ids):
-            if _full(net, state):  # what follows lies past a transformer's context: not scored
+            if net.full(state):  # what follows lies past a transformer's context: not scored
                 break
             logits = net.step(np.full(len(logits), i), state)
     return total
@@ -200,18 +196,18 @@ def continue_tune(model, abc="", n=1, temperature=1.0, top_k=None, top_p=None, r
     prefix = with_header(abc, lambda: _sample_title(model, rng, temperature, top_k, top_p), **header)
     prefix = re.sub(r"\n\s*\n[\s\n]*$", "\n", prefix)  # a blank line would end the tune
     model.vocab.encode(prefix, where="tune")  # unknown characters named before any sampling
-    if getattr(model.net, "context", None) and len(prefix) >= model.net.context:
+    if len(prefix) >= tune_limit(model.net, math.inf):  # a transformer's context is full
         raise CharrnnError(f"the tune has {len(prefix)} characters; this model writes tunes of at most "
-                           f"{model.net.context}")
+                           f"{tune_limit(model.net, math.inf)}")
+    limit = tune_limit(model.net, len(prefix) + max_new_chars)
     # Every lane starts from one of the model's warm states (charrnn.nn.sampling.StartStates),
     # then reads the prefix and samples to the tune's end.
     state = model.start.take(n)
     logits = _feed(model.net, state, prefix, model.vocab, n, where="tune")
     form = getattr(model, "form", None) if form is True else (form or None)
     hook = None if form is None else FormSampler(form, model.vocab, prefix, n, rng)
-    max_chars = min(len(prefix) + max_new_chars, getattr(model.net, "context", None) or math.inf)  # a transformer's tune: its context
     out, length, _ = _sample_lanes(net=model.net, state=state, logits=logits, prime=prefix,
-                                   max_chars=max_chars, rng=rng, vocab=model.vocab,
+                                   max_chars=limit, rng=rng, vocab=model.vocab,
                                    temperature=temperature, top_k=top_k, top_p=top_p, form=hook)
     return [Tune((prefix + model.vocab.decode(out[i, :length[i]])).rstrip("\n") + "\n") for i in range(n)]
 

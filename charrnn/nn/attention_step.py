@@ -76,6 +76,10 @@ class AttentionStep:
         self.final_norm = f32(weights["final_norm"])
         self.dense_kernel, self.dense_bias = f32(weights["logits"])
 
+    def full(self, state):
+        """Whether a lane has read `context` characters, all this transformer can read."""
+        return bool(state[-1][0].max() >= self.context)
+
     def initial_state(self, lanes):
         """An empty cache: per block keys and values (lanes, heads, 0, D); positions (lanes,) zero."""
         empty = (lanes, self.heads, 0, self.key_dim)
@@ -100,7 +104,7 @@ class AttentionStep:
         lanes = len(ids)
         if lanes == 0:
             return np.zeros((0, len(self.dense_bias)), np.float32)
-        if pos.max() >= self.context:
+        if self.full(state):
             raise CharrnnError(f"a tune of more than {self.context} characters does not fit this "
                                f"transformer's context ({self.context} characters)")
         span = int(pos.max()) + 1  # cache columns any lane attends to

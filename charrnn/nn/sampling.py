@@ -79,6 +79,12 @@ def draw(probs, u):
     return ids
 
 
+def tune_limit(net, max_chars):
+    """The most characters a tune may take: max_chars, or less where the net's `context` (a
+    transformer's) is shorter. A net without a context reads text of any length."""
+    return min(max_chars, getattr(net, "context", None) or max_chars)
+
+
 def warm_up(net, vocab, n, rng, max_chars=SAMPLING.max_chars):
     """The state of n lanes that each read a blank line, wrote one tune of their own and read its
     closing blank line: where every tune of the corpus starts from in training.
@@ -92,7 +98,7 @@ def warm_up(net, vocab, n, rng, max_chars=SAMPLING.max_chars):
     """
     sample = dict(rng=rng, temperature=SAMPLING.temperature, top_k=None, top_p=None, vocab=vocab)
     newline = vocab.char_to_idx.get("\n", -1)
-    max_chars = min(max_chars, getattr(net, "context", None) or max_chars)
+    max_chars = tune_limit(net, max_chars)
     state = net.initial_state(n)
     if newline >= 0 and getattr(net, "warm_up", True):
         _feed(net, state, "\n\n", vocab, n)  # the blank line before each tune in the corpus
@@ -151,7 +157,7 @@ def sample_tunes(net, vocab, seed, n, rng, temperature=SAMPLING.temperature, top
     with a `context` (the transformer) writes at most that many characters a tune.
     """
     sample = dict(rng=rng, temperature=temperature, top_k=top_k, top_p=top_p, vocab=vocab)
-    max_chars = min(max_chars, getattr(net, "context", None) or max_chars)
+    max_chars = tune_limit(net, max_chars)
     state = start.take(n) if start is not None else warm_up(net, vocab, n, rng, max_chars)
     logits = _feed(net, state, seed, vocab, n, where="seed")
     hook = None if form is None else FormSampler(form, vocab, seed, n, rng)

@@ -55,6 +55,11 @@ class StepNet:
         self.dense_kernel, self.dense_bias = (np.asarray(w, np.float32) for w in weights["logits"])
         self._local = threading.local()  # scratch buffers, one set per thread
 
+    @staticmethod
+    def full(state):
+        """Whether a lane has read as much text as the net can: never, for a recurrent net."""
+        return False
+
     def initial_state(self, lanes):
         """Zero state: per layer h (and c for LSTM), each (lanes, units)."""
         n = 2 if self.lstm else 1
