@@ -30,6 +30,8 @@ from .sources import (DEFAULT_COLLECTIONS, AbcTune, Skips, corpus_files, music21
                       normalise_tune, source_files, unique_tunes)
 
 VALID_EVERY = 10
+START_TUNES = 64  # tunes a run's start.abc holds (charrnn.nn.sampling.StartTunes)
+START_TUNE_CHARS = 500  # the longest start tune: lanes read their start tunes in this many steps
 SPLITS = ("train", "valid")
 NO_TUNES = "no ABC tunes found (a tune starts with an 'X:' line and needs a 'K:' line)"
 
@@ -44,6 +46,15 @@ def split_train_valid(tunes):
     valid = [t for i, t in enumerate(tunes) if is_valid_index(i)]
     train = [t for i, t in enumerate(tunes) if not is_valid_index(i)]
     return train, valid
+
+
+def start_tunes(tunes, count=START_TUNES, max_chars=START_TUNE_CHARS):
+    """`count` tunes spread evenly over `tunes` (the training split, whose collections keep tunes of
+    a kind together, so the spread keeps the corpus's mix of kinds), skipping those longer than
+    max_chars: the tunes sampling lanes start after (charrnn.nn.sampling.StartTunes)."""
+    short = [t for t in tunes if len(t) <= max_chars] or sorted(tunes, key=len)[:1]
+    count = min(count, len(short))
+    return [short[i * len(short) // count] for i in range(count)]
 
 
 def collect_tunes(sources, skips=None, workers=1):

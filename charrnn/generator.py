@@ -25,7 +25,7 @@ from .nn.attention_step import AttentionStep
 from .nn.checkpoint import NotKeras3Weights, read_weights
 from .nn.config import ModelConfig
 from .nn.form import FORM_FILE, FormConfig, gain_nats, tune_rows
-from .nn.sampling import SAMPLING, StartStates, check_sampling_args, sample_tunes
+from .nn.sampling import SAMPLING, START_FILE, StartStates, StartTunes, check_sampling_args, sample_tunes
 from .nn.stepnet import StepNet, blas_threads
 from .nn.vocab import Vocabulary
 from .tune import Tune, is_valid_tune
@@ -79,7 +79,11 @@ class CharModel:
         self.weights_file = Path(weights_file) if weights_file else _weights_file(self.folder)
         step_net = AttentionStep if self.config.arch == "transformer" else StepNet
         self.net = step_net(self.config, self._read_weights())
-        self.start = StartStates(self.net, self.vocab)  # warm-up tunes, written when first needed
+        # Lanes start after real tunes (start.abc, written by `charrnn train`); runs trained before
+        # there was one start after warm-up tunes the network writes itself.
+        start_file = self.folder / START_FILE
+        self.start = (StartTunes.load(self.net, self.vocab, start_file) if start_file.is_file()
+                      else StartStates(self.net, self.vocab))
         # Copied bars and cadences on the tonic (charrnn.nn.form), fitted by `charrnn form fit`.
         form_file = self.folder / FORM_FILE
         self.form = FormConfig.load(form_file) if form_file.is_file() else None
@@ -129,7 +133,8 @@ class CharModel:
     def export(self, out):
         """Write a shippable copy: config.json, char_to_idx.json and best.weights.h5 holding the
         model's weights only (the run's checkpoints also hold Adam's state, three times larger),
-        plus the run's log.csv, history.png and train_args.json when present."""
+        plus the run's log.csv, history.png, train_args.json, best.json, form.json and start.abc
+        when present."""
         import shutil
 
         out = Path(out)
@@ -138,7 +143,7 @@ class CharModel:
         self.vocab.save(out / "char_to_idx.json")
         with replacing(out / "best.weights.h5") as tmp:
             self.keras_model.save_weights(tmp)
-        for name in ("log.csv", "history.png", "train_args.json", "best.json", FORM_FILE):
+        for name in ("log.csv", "history.png", "train_args.json", "best.json", FORM_FILE, START_FILE):
             if (self.folder / name).is_file() and (self.folder / name).resolve() != (out / name).resolve():
                 shutil.copyfile(self.folder / name, out / name)
         return out

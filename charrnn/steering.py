@@ -173,7 +173,7 @@ def _log_likelihood(net, state, logits, ids):
 
 def _sample_title(model, rng, temperature, top_k, top_p):
     net, vocab = model.net, model.vocab
-    state = model.start.take(1)
+    state = model.start.take(1, rng)
     logits = _feed(net, state, "X:1\nT:", vocab, 1)
     texts, ok, _, _ = _sample_until(net, vocab, state, logits, lambda lane, ch, text: ch == "\n", rng,
                                     temperature, top_k, top_p, limit=60)
@@ -200,9 +200,9 @@ def continue_tune(model, abc="", n=1, temperature=1.0, top_k=None, top_p=None, r
         raise CharrnnError(f"the tune has {len(prefix)} characters; this model writes tunes of at most "
                            f"{tune_limit(model.net, math.inf)}")
     limit = tune_limit(model.net, len(prefix) + max_new_chars)
-    # Every lane starts from one of the model's warm states (charrnn.nn.sampling.StartStates),
+    # Every lane starts from one of the model's start states (StartTunes: after a real tune),
     # then reads the prefix and samples to the tune's end.
-    state = model.start.take(n)
+    state = model.start.take(n, rng)
     logits = _feed(model.net, state, prefix, model.vocab, n, where="tune")
     form = getattr(model, "form", None) if form is True else (form or None)
     hook = None if form is None else FormSampler(form, model.vocab, prefix, n, rng)
@@ -231,7 +231,7 @@ def _resample_bars(model, abc, numbers, n, candidates, rng, sampling, stop_at_wi
         later = [spans[w - 1][0] + shifts[0] for w in wild if w > run[-1]]
         following = base[end:later[0] if later else len(base)][:SCORE_CHARS]
         follow_ids = vocab.encode(following, where="tune") if following else []
-        state = model.start.take(candidates)
+        state = model.start.take(candidates, rng)
         logits = _feed(net, state, base[:start], vocab, candidates, where="tune")
         counters = [_BarCounter(len(run)) for _ in range(candidates)]
 

@@ -5,7 +5,8 @@
 
 A run folder holds config.json + char_to_idx.json (what rebuilds the model), best.weights.h5
 (lowest validation loss), last.weights.h5, checkpoints/epoch_NNN.weights.h5 every
-`save_every` epochs, log.csv and history.png. Interrupt it and run the same command again: it
+`save_every` epochs, log.csv and history.png, and start.abc (training tunes that sampling lanes
+start after, charrnn.nn.sampling.StartTunes). Interrupt it and run the same command again: it
 resumes from the last completed epoch, optimizer and learning-rate schedule included
 (run_state.json, charrnn.nn.callbacks.RunState). Run it with more --epochs to extend a finished
 run; the same command on a finished run says so and changes nothing.
@@ -18,11 +19,13 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from .corpus import load_corpus, load_ids
+from .abc.text import join_tunes
+from .corpus import load_corpus, load_ids, start_tunes
 from .errors import CharrnnError, UnknownCharactersError, check_out_folder
-from .files import write_json_atomic
+from .files import write_json_atomic, write_text_atomic
 from .generator import CharModel
 from .nn.runstate import load_run_state
+from .nn.sampling import START_FILE
 from .nn.config import ModelConfig, resolve_precision
 from .nn.vocab import Vocabulary
 
@@ -203,6 +206,7 @@ def train(data="data/abc", out="runs/default", epochs=TRAIN_DEFAULTS.epochs, sav
     check_out_folder(out)
     corpus = load_corpus(data)
     vocab = corpus.vocab
+    starts = join_tunes(start_tunes(corpus.train_tunes))  # where sampling lanes start (StartTunes)
     given = dict(layers=layers, units=units, dropout=dropout, heads=heads, context=context)
     sizes = {k: ModelConfig.defaults(arch)[k] if v is None else v for k, v in given.items()}
     config = ModelConfig(vocab_size=len(vocab), cell=cell, embedding=embedding, arch=arch, **sizes)
@@ -246,6 +250,7 @@ def train(data="data/abc", out="runs/default", epochs=TRAIN_DEFAULTS.epochs, sav
     config.save(run / "config.json")
     vocab.save(run / "char_to_idx.json")
     write_json_atomic(run / "train_args.json", args)
+    write_text_atomic(run / START_FILE, starts)
 
     steps = None
     if transformer:  # windows of whole tunes, shuffled per epoch (not stateful)

@@ -5,7 +5,7 @@ import pytest
 
 import charrnn
 from charrnn.abc.text import read_abc_text, split_tunes
-from charrnn.corpus import collect_tunes, normalise_tune
+from charrnn.corpus import collect_tunes, normalise_tune, start_tunes
 from charrnn.errors import CharrnnError, UnknownCharactersError
 
 JIG = "X:1\nT:The Jig\nM:6/8\nL:1/8\nK:D\nA|dfa agf|e2d cBA|]\n"
@@ -210,3 +210,12 @@ def test_load_ids_memory_maps_the_built_ids(tmp_path, oneills_file):
     from charrnn.nn.ids import ids_dtype
 
     assert ids_dtype(256) == np.uint8 and ids_dtype(257) == np.uint16
+
+
+def test_start_tunes_spread_evenly_skip_long_ones_and_keep_one_when_none_is_short():
+    tunes = [f"X:1\nT:{i}\nK:D\n" + "abc|" * (50 if i % 3 == 0 else 5) for i in range(30)]
+    picked = start_tunes(tunes, count=5, max_chars=100)
+    short = [t for t in tunes if len(t) <= 100]
+    assert picked == short[0::4]  # 20 short tunes, every 4th: evenly over the whole split
+    assert start_tunes(tunes, count=50, max_chars=100) == short
+    assert start_tunes(tunes, count=3, max_chars=5) == [min(tunes, key=len)]

@@ -59,7 +59,7 @@ def test_generate_errors_are_one_line_exit_2(tmp_path, tiny_run, capsys):
 def test_export_writes_a_loadable_smaller_copy(tmp_path, tiny_run):
     assert main(["export", str(tiny_run), "--out", str(tmp_path / "w")]) == 0
     exported = tmp_path / "w"
-    assert {"config.json", "char_to_idx.json", "best.weights.h5", "log.csv", "history.png"} <= {
+    assert {"config.json", "char_to_idx.json", "best.weights.h5", "log.csv", "history.png", "start.abc"} <= {
         p.name for p in exported.iterdir()}
     # Weights only: smaller than the run's checkpoint, which also holds Adam's two moments.
     assert (exported / "best.weights.h5").stat().st_size < (tiny_run / "best.weights.h5").stat().st_size / 2

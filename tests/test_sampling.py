@@ -6,7 +6,10 @@ import charrnn
 from charrnn.errors import CharrnnError
 from charrnn.generator import CharModel
 from charrnn.nn.model import build_model
-from charrnn.nn.sampling import WARM_SEED, StartStates, next_char_probs, sample_tunes, softmax, warm_up
+from charrnn.abc.text import split_tunes
+from charrnn.corpus import START_TUNE_CHARS, START_TUNES
+from charrnn.nn.sampling import (START_FILE, WARM_SEED, StartStates, StartTunes, next_char_probs, sample_tunes,
+                                 softmax, warm_up)
 
 
 @pytest.fixture(scope="module")
@@ -64,6 +67,48 @@ def test_start_states_are_warm_up_tunes_written_once_and_shared_round_robin(tiny
     assert len({row.tobytes() for row in h[:32]}) == 32  # 32 different tunes
     h[:] = 0  # sampling writes into what take returns: the kept states must not change
     assert np.abs(start.take(3)[0][0]).max() > 0
+
+
+def test_a_run_starts_its_lanes_after_training_tunes_from_its_start_file(tiny_run, tiny_corpus):
+    written = split_tunes((tiny_run / START_FILE).read_text())
+    train = charrnn.load_corpus(tiny_corpus).train_tunes
+    assert 1 <= len(written) <= START_TUNES and all(len(t) <= START_TUNE_CHARS for t in written)
+    assert all(t in train for t in written)
+    assert isinstance(charrnn.load(tiny_run).start, StartTunes)
+
+
+def test_start_tunes_read_each_tune_alone_and_a_calls_rng_picks_them(tiny_run, tiny_corpus):
+    model = CharModel(tiny_run)
+    tunes = charrnn.load_corpus(tiny_corpus).train_tunes[:8]
+    start = StartTunes(model.net, model.vocab, tunes)
+    lanes = start.take(10)  # no rng: lane i after tune i, round robin
+    h = lanes[-1][0]  # top layer's h, (10, units)
+    assert h.shape[0] == 10 and np.array_equal(h[8:], h[:2]) and len({r.tobytes() for r in h[:8]}) == 8
+    # Lane 5's state is tune 5 read alone from a zero state (padded on the left with newlines).
+    alone = model.net.initial_state(1)
+    for i in start.ids[5]:
+        model.net.step(np.array([i]), alone)
+    assert np.allclose(alone[-1][0][0], h[5], atol=1e-6)
+    assert not np.allclose(alone[-1][0][0], StartStates(model.net, model.vocab).take(1)[-1][0][0])
+    # A random generator picks different tunes for each lane while there are enough of them.
+    picked = start.take(8, np.random.default_rng(1))[-1][0]
+    assert len({r.tobytes() for r in picked}) == 8
+    assert not np.array_equal(picked, h[:8])
+    kept = h.copy()
+    h[:] = 0  # sampling writes into what take returns: the kept states must not change
+    assert np.array_equal(start.take(10)[-1][0], kept)
+
+
+def test_a_bad_start_file_is_one_error_naming_it(tmp_path, tiny_run):
+    model = CharModel(tiny_run)
+    empty = tmp_path / START_FILE
+    empty.write_text("no tunes here\n")
+    with pytest.raises(CharrnnError, match=f"{empty}: no tunes"):
+        StartTunes.load(model.net, model.vocab, empty)
+    odd = tmp_path / "odd.abc"
+    odd.write_text("X:1\nK:D\n\u2603abc|\n")
+    with pytest.raises(CharrnnError, match="odd.abc"):
+        StartTunes.load(model.net, model.vocab, odd)
 
 
 def test_tunes_do_not_depend_on_the_calls_before(tiny_run):

@@ -96,5 +96,5 @@ def tunes_with_lines(text):
 
 
 def join_tunes(texts):
-    """Tunes as one ABC text, one blank line between them."""
-    return "\n".join(texts)
+    """Tunes as one ABC text, one blank line between them (as a corpus's train.abc holds them)."""
+    return "".join(t.strip("\n") + "\n\n" for t in texts)
