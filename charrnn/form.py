@@ -5,20 +5,42 @@
 The copy weights are fitted by EM on the first half of the held-out tunes (the network never
 trained on them, so its likelihoods there are honest) and scored on the second half, which the fit
 never saw: bits per character of the network alone and of the mixture, on the same characters.
+Then the sampler's copy_scale is chosen: the smallest of COPY_SCALES whose sampled tunes repeat
+bars as often as the fitted tunes do (charrnn.nn.form says why the fitted weights copy too little).
 """
+import dataclasses
+
+from .abc.bars import repeated_bar_share
 from .corpus import load_corpus
 from .errors import CharrnnError
 from .generator import load
 from .nn.form import FORM_FILE, FormConfig, fit_weights, held_out_halves, tune_rows
 
 DEFAULT_CADENCE_TRIES = 2  # a closing bar off the tonic is written again at most twice
+COPY_SCALES = (1.0, 1.25, 1.5, 1.75, 2.0, 2.5, 3.0)  # copy_scale's candidates, tried in order
+CALIBRATION_TUNES = 100  # tunes sampled at each copy_scale tried (a few seconds each)
 
 
-def fit_form(model=None, data="data/abc", cadence_tries=DEFAULT_CADENCE_TRIES, save=True):
+def calibrate_copies(model, form, target, n=CALIBRATION_TUNES, random_seed=0):
+    """(copy_scale, [(scale, share of repeated bars), ...]): COPY_SCALES are tried in order until
+    n sampled tunes repeat at least `target` of their bars; the scale closest to it is chosen."""
+    tried = []
+    for scale in COPY_SCALES:
+        tunes = model.generate(n=n, random_seed=random_seed, form=dataclasses.replace(form, copy_scale=scale))
+        tried.append((scale, repeated_bar_share([t.abc for t in tunes])))
+        if tried[-1][1] >= target:
+            break
+    return min(tried, key=lambda t: abs(t[1] - target))[0], tried
+
+
+def fit_form(model=None, data="data/abc", cadence_tries=DEFAULT_CADENCE_TRIES, copy_scale=None, save=True):
     """Fit form.json for `model` (a run folder, a CharModel, or None: the pretrained one) on the
-    first half of `data`'s held-out tunes; returns the figures, scored on the second half."""
+    first half of `data`'s held-out tunes; returns the figures, scored on the second half.
+    `copy_scale` None calibrates it (calibrate_copies); a number sets it."""
     if cadence_tries < 0:  # before any loading: bad input costs nothing
         raise CharrnnError(f"--cadence-tries must be 0 or more, not {cadence_tries}")
+    if copy_scale is not None and not copy_scale > 0:
+        raise CharrnnError(f"--copy-scale must be above 0, not {copy_scale}")
     model = model if hasattr(model, "net") else load(model)
     if model.config.arch != "rnn":  # it reads held-out text in long stateful lanes
         raise CharrnnError(f"{model.folder}: form.json is fitted for RNN models only, not a {model.config.arch}")
@@ -30,15 +52,25 @@ def fit_form(model=None, data="data/abc", cadence_tries=DEFAULT_CADENCE_TRIES, s
     weights = fit_weights(rows)
     form = FormConfig(weights=tuple(map(tuple, weights.tolist())), cadence_tries=cadence_tries,
                       fitted_on=f"held-out tunes 1-{len(fit_on)} of {len(tunes)} in {data}")
+    target = repeated_bar_share(fit_on)
+    tried = []
+    if copy_scale is None:
+        copy_scale, tried = calibrate_copies(model, form, target)
+    form = dataclasses.replace(form, copy_scale=copy_scale)
     path = model.folder / FORM_FILE
     if save:
         form.save(path)
-    return {"form": form, "path": str(path), "bars_fitted": len(rows),
+    return {"form": form, "path": str(path), "bars_fitted": len(rows), "repeated_bars_fitted": target,
+            "copy_scales_tried": tried,
             "scored_on": f"held-out tunes {len(fit_on) + 1}-{len(tunes)}", **model.form_bpc(score_on, form)}
 
 
 def _fit(args):
-    result = fit_form(args.model, args.data, cadence_tries=args.cadence_tries)
+    result = fit_form(args.model, args.data, cadence_tries=args.cadence_tries, copy_scale=args.copy_scale)
+    if result["copy_scales_tried"]:
+        tried = ", ".join(f"{s:g}: {100 * r:.0f}%" for s, r in result["copy_scales_tried"])
+        print(f"repeated bars: {100 * result['repeated_bars_fitted']:.0f}% in the tunes fitted on; sampled at "
+              f"copy_scale {tried} -> {result['form'].copy_scale:g}")
     print(f"fitted on {result['bars_fitted']} bars ({result['form'].fitted_on}); on {result['scored_on']}: "
           f"network alone {result['network']:.3f}, with form {result['with_form']:.3f} bits per character "
           f"-> {result['path']}")
@@ -53,4 +85,7 @@ def register_cli(subparsers):
     fit.add_argument("--data", default="data/abc", help="corpus folder whose valid.abc is held out")
     fit.add_argument("--cadence-tries", type=int, default=DEFAULT_CADENCE_TRIES,
                      help="times a part's closing bar off the tonic is written again (0: never)")
+    fit.add_argument("--copy-scale", type=float, default=None,
+                     help="the sampler's copy weights are the fitted ones times this "
+                          "(default: chosen so sampled tunes repeat bars as the human ones do)")
     fit.set_defaults(func=_fit)

@@ -10,7 +10,9 @@ from charrnn.abc.form import (PART_END, bar_starts, closes_part, last_note_lette
 from charrnn.errors import CharrnnError
 from charrnn.evaluation.measure import analyse_tune
 from charrnn.generator import load
-from charrnn.nn.form import FormConfig, char_log_probs, fit_weights, gain_nats, tune_rows
+from charrnn.abc.bars import repeated_bar_share
+from charrnn.form import COPY_SCALES, calibrate_copies
+from charrnn.nn.form import CAP, FormConfig, char_log_probs, fit_weights, gain_nats, tune_rows
 from charrnn.nn.sampling import sample_tunes
 from charrnn.nn.vocab import Vocabulary
 
@@ -81,9 +83,14 @@ def test_em_recovers_a_known_copy_rate():
 
 def test_form_config_round_trip_and_bad_files(tmp_path):
     w = np.full((12, 17), 0.01)
-    form = FormConfig(weights=tuple(map(tuple, w.tolist())), cadence_tries=1, fitted_on="x")
+    w[0] = 0.04
+    form = FormConfig(weights=tuple(map(tuple, w.tolist())), cadence_tries=1, fitted_on="x", copy_scale=1.5)
     form.save(tmp_path / "form.json")
     assert FormConfig.load(tmp_path / "form.json") == form
+    # The sampler's weights: the fitted ones times copy_scale, a row capped at CAP (0.68 -> 0.8 here).
+    sampled = form.sampling_array()
+    assert np.allclose(sampled[1:], 0.015) and np.isclose(sampled[0].sum(), CAP)
+    assert np.array_equal(FormConfig(weights=form.weights).sampling_array(), w)
     (tmp_path / "bad.json").write_text('{"weights": [[0.9, 0.9]]}')
     with pytest.raises(CharrnnError, match="bad.json"):
         FormConfig.load(tmp_path / "bad.json")
@@ -115,6 +122,27 @@ def _copied_bar_share(texts):
 
 def _tonic_endings(texts):
     return np.mean([last_note_letter(t.split("K:", 1)[-1].split("\n", 1)[-1]) == tonic_letter(t) for t in texts])
+
+
+def test_repeated_bar_share_reads_notes_from_the_text():
+    # Bars 1, 5 and 7 repeat (a chord symbol and a slur do not make a bar new); bars 2-4 and 6 do not.
+    abc = ('X:1\nT:t\nM:4/4\nL:1/8\nK:G\n"G"GABc dBAG|GABc d2B2|G2AB c2BA|E2E2 G4|(GA)Bc dBAG|'
+           'F2F2 A4|GABc dBAG|G8|]\n')
+    assert repeated_bar_share([abc]) == pytest.approx(3 / 7)  # G8 has fewer than 3 notes: not a bar
+    assert repeated_bar_share([abc, "X:1\nK:G\nABcd|efga|\n"]) == pytest.approx(3 / 9)
+    assert repeated_bar_share([]) == 0.0
+
+
+def test_copy_scale_is_calibrated_to_the_human_repetition(shipped):
+    w = np.zeros((12, 17))
+    w[:, 3] = 0.1  # the bar 4 back, rarely
+    form = FormConfig(weights=tuple(map(tuple, w.tolist())), cadence_tries=0)
+    scale, tried = calibrate_copies(shipped, form, target=0.0, n=12)
+    assert (scale, len(tried)) == (1.0, 1)  # already there: the fitted weights as they are
+    scale, tried = calibrate_copies(shipped, form, target=0.3, n=12)
+    assert [s for s, _ in tried] == list(COPY_SCALES[:len(tried)]) and scale > 1.0
+    assert dict(tried)[scale] > tried[0][1]  # more copies than the fitted weights give
+    assert scale == min(tried, key=lambda t: abs(t[1] - 0.3))[0]
 
 
 def test_sampler_copies_bars_and_comes_home(shipped):

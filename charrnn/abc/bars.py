@@ -8,6 +8,7 @@ Text that can hold bar-line characters without being one is masked first: quoted
 !decorations!, {grace notes}, field lines (M:C|), inline fields ([M:3/4]) and comments.
 """
 import re
+from collections import Counter
 
 from .header import split_header, tune_body
 
@@ -122,3 +123,15 @@ def bar_note_sequences(abc):
         if sum(1 for t in notes if t[-1:] not in "<>" and not t.startswith("(")) >= 3:
             bars.append("".join(notes))
     return bars
+
+
+def repeated_bar_share(tunes):
+    """The share of bars (bar_note_sequences) equal to another bar of the same tune, over all bars
+    of `tunes`: the text's own reading of phrase repetition (charrnn.evaluation reads notes and
+    durations with music21; this needs no parser, for calibrating the sampler)."""
+    repeated = total = 0
+    for abc in tunes:
+        counts = Counter(bar_note_sequences(abc))
+        repeated += sum(c for c in counts.values() if c > 1)
+        total += sum(counts.values())
+    return repeated / total if total else 0.0
