@@ -14,7 +14,7 @@ from .abc.bars import repeated_bar_share
 from .corpus import load_corpus
 from .errors import CharrnnError
 from .generator import load
-from .nn.form import FORM_FILE, FormConfig, fit_weights, held_out_halves, tune_rows
+from .nn.form import FORM_FILE, FormConfig, fit_cache, fit_weights, held_out_halves, tune_rows
 
 DEFAULT_CADENCE_TRIES = 2  # a closing bar off the tonic is written again at most twice
 COPY_SCALES = (1.0, 1.25, 1.5, 1.75, 2.0, 2.5, 3.0)  # copy_scale's candidates, tried in order
@@ -33,10 +33,12 @@ def calibrate_copies(model, form, target, n=CALIBRATION_TUNES, random_seed=0):
     return min(tried, key=lambda t: abs(t[1] - target))[0], tried
 
 
-def fit_form(model=None, data="data/abc", cadence_tries=DEFAULT_CADENCE_TRIES, copy_scale=None, save=True):
+def fit_form(model=None, data="data/abc", cadence_tries=DEFAULT_CADENCE_TRIES, copy_scale=None, cache=True,
+             save=True):
     """Fit form.json for `model` (a run folder, a CharModel, or None: the pretrained one) on the
     first half of `data`'s held-out tunes; returns the figures, scored on the second half.
-    `copy_scale` None calibrates it (calibrate_copies); a number sets it."""
+    `cache` fits the character cache under the bar copies (charrnn.nn.cache) first; `copy_scale`
+    None calibrates it (calibrate_copies), a number sets it."""
     if cadence_tries < 0:  # before any loading: bad input costs nothing
         raise CharrnnError(f"--cadence-tries must be 0 or more, not {cadence_tries}")
     if copy_scale is not None and not copy_scale > 0:
@@ -48,10 +50,12 @@ def fit_form(model=None, data="data/abc", cadence_tries=DEFAULT_CADENCE_TRIES, c
     if len(tunes) < 4:
         raise CharrnnError(f"{data}/valid.abc: {len(tunes)} held-out tunes; fitting form needs at least 4")
     fit_on, score_on = held_out_halves(tunes)
-    rows, _, _ = tune_rows(model.net, model.vocab, fit_on)
+    theta, lam = fit_cache(model.net, model.vocab, fit_on) if cache else (0.0, 0.0)
+    rows, _, _, _ = tune_rows(model.net, model.vocab, fit_on, cache=(theta, lam) if lam else None)
     weights = fit_weights(rows)
     form = FormConfig(weights=tuple(map(tuple, weights.tolist())), cadence_tries=cadence_tries,
-                      fitted_on=f"held-out tunes 1-{len(fit_on)} of {len(tunes)} in {data}")
+                      fitted_on=f"held-out tunes 1-{len(fit_on)} of {len(tunes)} in {data}",
+                      cache_theta=theta, cache_lambda=lam)
     target = repeated_bar_share(fit_on)
     tried = []
     if copy_scale is None:
@@ -66,7 +70,11 @@ def fit_form(model=None, data="data/abc", cadence_tries=DEFAULT_CADENCE_TRIES, c
 
 
 def _fit(args):
-    result = fit_form(args.model, args.data, cadence_tries=args.cadence_tries, copy_scale=args.copy_scale)
+    result = fit_form(args.model, args.data, cadence_tries=args.cadence_tries, copy_scale=args.copy_scale,
+                      cache=args.cache)
+    form = result["form"]
+    if form.cache():
+        print(f"character cache: theta {form.cache_theta:g}, weight {form.cache_lambda:g}")
     if result["copy_scales_tried"]:
         tried = ", ".join(f"{s:g}: {100 * r:.0f}%" for s, r in result["copy_scales_tried"])
         print(f"repeated bars: {100 * result['repeated_bars_fitted']:.0f}% in the tunes fitted on; sampled at "
@@ -85,6 +93,8 @@ def register_cli(subparsers):
     fit.add_argument("--data", default="data/abc", help="corpus folder whose valid.abc is held out")
     fit.add_argument("--cadence-tries", type=int, default=DEFAULT_CADENCE_TRIES,
                      help="times a part's closing bar off the tonic is written again (0: never)")
+    fit.add_argument("--no-cache", dest="cache", action="store_false",
+                     help="no character cache under the bar copies (charrnn.nn.cache)")
     fit.add_argument("--copy-scale", type=float, default=None,
                      help="the sampler's copy weights are the fitted ones times this "
                           "(default: chosen so sampled tunes repeat bars as the human ones do)")

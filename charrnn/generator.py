@@ -169,13 +169,14 @@ class CharModel:
 
     def form_bpc(self, tunes, form=None):
         """Bits per character of held-out tunes: {'network': the network alone, 'with_form': with
-        the bar mixture of `form` (default: the model's form.json), 'chars': characters scored}."""
+        the mixture of `form` (default: the model's form.json): its character cache, if it has one,
+        and its bar copies, 'chars': characters scored}."""
         form = form or self.form
         if form is None:
             raise CharrnnError(f"{self.folder}: no {FORM_FILE}; run `charrnn form fit --model {self.folder}`")
-        rows, bits, chars = tune_rows(self.net, self.vocab, tunes)
+        rows, network, cached, chars = tune_rows(self.net, self.vocab, tunes, cache=form.cache())
         gain = gain_nats(form.array(), rows) / np.log(2)
-        return {"network": bits / chars, "with_form": (bits - gain) / chars, "chars": chars}
+        return {"network": network / chars, "with_form": (cached - gain) / chars, "chars": chars}
 
     def continue_tune(self, abc="", n=1, **options):
         """Keep `abc` and write on (see charrnn.steering.continue_tune); returns a list of Tune."""

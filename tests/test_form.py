@@ -46,7 +46,7 @@ class UniformNet:
         self.v = vocab_size
 
     def initial_state(self, lanes):
-        return []
+        return [[np.zeros((lanes, 2), np.float32)]]  # one layer's h
 
     def step(self, ids, state):
         return np.zeros((len(ids), self.v), np.float32)
@@ -56,8 +56,8 @@ def test_mixture_bits_worked_by_hand():
     tune = "X:1\nK:G\nd|GABc|GABc|]"
     vocab = Vocabulary.from_text(tune + "\n")
     net, v = UniformNet(len(vocab)), len(vocab)
-    rows, bits, chars = tune_rows(net, vocab, [tune], lanes=1)
-    assert chars == len(tune) + 1 and bits == pytest.approx(chars * math.log2(v))
+    rows, bits, same, chars = tune_rows(net, vocab, [tune], lanes=1)
+    assert chars == len(tune) + 1 and bits == same == pytest.approx(chars * math.log2(v))
     # bar starts: 'G' after 'd|' (nothing to copy), 'G' after 'GABc|' (may copy 'GABc', 1 back)
     assert [(r[0], r[3]) for r in rows] == [(0, []), (1, [0])]
     w = np.zeros((12, 17))
@@ -160,7 +160,8 @@ def test_sampler_copies_bars_and_comes_home(shipped):
 
 def test_char_log_probs_cover_every_lane_but_its_first_character():
     vocab = Vocabulary.from_text("abc")
-    lp, lp_start, covered = char_log_probs(UniformNet(3), vocab, "abcabcabca", lanes=3)
+    lp, lp_start, covered, network = char_log_probs(UniformNet(3), vocab, "abcabcabca", lanes=3)
+    assert np.array_equal(lp, network)  # no cache: the network's own
     assert covered.sum() == 9 and not covered[0]  # (10 - 1) // 3 = 3 per lane; only the first has no past
     assert np.allclose(lp[covered], -math.log(3))
 

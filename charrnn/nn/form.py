@@ -12,6 +12,11 @@ A copy replaces the model's first note character, so its branch costs p_model(a 
 and the text after the copy is the model's again: the mixture is a distribution over text, and
 its bits per character are exact. `fit_weights` is EM on held-out tunes; `FormSampler` samples it.
 
+p_model may itself be the network mixed with a character cache (charrnn.nn.cache: what followed
+similar states earlier in the body), when form.json gives it a weight: then every p_model above,
+in scoring and in sampling, is that mixture. The bar copies bring back whole bars; the character
+cache makes a tune's own motifs likelier inside the bars the network writes.
+
 Copies at sampling: a network that writes its own bars repeats them far less than it predicts
 repeats in human text it is shown (0.9% of its bars against 43% of human ones), so weights fitted
 on human text leave sampled tunes short of copies: 30% of bars repeat another, against 43%. The
@@ -34,8 +39,11 @@ from ..abc.form import (COLUMNS, NOTE_START, POSITIONS, TuneBars, bar_starts, bo
                         core_end, follows_bar_line, is_bar_start, leaves_home, tonic_letter)
 from ..errors import CharrnnError
 from ..files import write_json_atomic
+from .cache import LaneCache, cache_log_probs
 
 FORM_FILE = "form.json"
+CACHE_THETAS = (0.5, 1.0, 2.0)  # the character cache's sharpness, tried by fit_cache
+CACHE_LAMBDAS = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3)  # and its weight
 CAP = 0.8  # the most weight the copies of one place may have: the network always keeps a share
 
 
@@ -47,6 +55,8 @@ class FormConfig:
     cadence_tries: int = 2
     fitted_on: str = ""  # which tunes the weights were fitted on (for the model card)
     copy_scale: float = 1.0  # the sampler's weights: the fitted ones times this (rows capped at CAP)
+    cache_theta: float = 0.0  # the character cache (charrnn.nn.cache) under the bar mixture:
+    cache_lambda: float = 0.0  # its sharpness and weight; weight 0: none
 
     def array(self):
         """The fitted weights, (POSITIONS, COLUMNS): the mixture that scores text."""
@@ -55,7 +65,14 @@ class FormConfig:
             raise CharrnnError(f"form weights must be {POSITIONS} x {COLUMNS}, each row summing below 1")
         if not self.copy_scale > 0:
             raise CharrnnError(f"form copy_scale must be above 0, not {self.copy_scale}")
+        if not (0 <= self.cache_lambda < 1 and self.cache_theta >= 0):
+            raise CharrnnError(f"form cache_lambda must be in [0, 1) and cache_theta at least 0, not "
+                               f"{self.cache_lambda} and {self.cache_theta}")
         return w
+
+    def cache(self):
+        """(theta, lam) of the character cache, or None."""
+        return (self.cache_theta, self.cache_lambda) if self.cache_lambda > 0 else None
 
     def sampling_array(self):
         """The weights the sampler copies with: array() times copy_scale, each row capped at CAP."""
@@ -68,7 +85,8 @@ class FormConfig:
     def save(self, path):
         write_json_atomic(path, {"weights": [list(map(float, row)) for row in self.weights],
                                  "cadence_tries": self.cadence_tries, "fitted_on": self.fitted_on,
-                                 "copy_scale": self.copy_scale})
+                                 "copy_scale": self.copy_scale, "cache_theta": self.cache_theta,
+                                 "cache_lambda": self.cache_lambda})
 
     @classmethod
     def load(cls, path):
@@ -76,36 +94,49 @@ class FormConfig:
             data = json.loads(Path(path).read_text())
             form = cls(weights=tuple(tuple(row) for row in data["weights"]),
                        cadence_tries=int(data.get("cadence_tries", 0)), fitted_on=str(data.get("fitted_on", "")),
-                       copy_scale=float(data.get("copy_scale", 1.0)))
+                       copy_scale=float(data.get("copy_scale", 1.0)), cache_theta=float(data.get("cache_theta", 0.0)),
+                       cache_lambda=float(data.get("cache_lambda", 0.0)))
             form.array()
             return form
         except (OSError, ValueError, KeyError, TypeError) as e:
             raise CharrnnError(f"{path}: not a valid form file ({e})") from None
 
 
-def char_log_probs(net, vocab, text, lanes):
-    """log p_model of each character given those before it, read in `lanes` stateful lanes as
-    read_batches cuts text (each lane from a zero state), and log p_model that a note starts there.
-
-    Returns (lp, lp_note_start, covered): arrays over the text; covered marks the characters
-    that were predicted (each lane's first character and the tail beyond the lanes are not).
-    """
+def read_text(net, vocab, text, lanes):
+    """The network over `text` in `lanes` stateful lanes as read_batches cuts it (each lane from a
+    zero state): (ids (T,), log p (T, V) of each character given those before it, keys (T, U): the
+    top layer's h that predicted it, covered (T,): the characters predicted (each lane's first
+    character and the tail beyond the lanes are not))."""
     ids = vocab.encode(text, where="scored text")
     lane_len = (len(ids) - 1) // lanes
     if lane_len < 1:
         raise CharrnnError(f"text of {len(ids)} characters is too short for {lanes} lanes")
     starts = np.arange(lanes) * lane_len  # (lanes,)
-    note_ids = np.array([vocab.char_to_idx[c] for c in NOTE_START if c in vocab.char_to_idx])
-    lp, lp_start = np.zeros(len(ids)), np.zeros(len(ids))
-    covered = np.zeros(len(ids), dtype=bool)
     state = net.initial_state(lanes)
+    log_p = np.zeros((len(ids), len(vocab)), np.float32)
+    keys = np.zeros((len(ids), state[-1][0].shape[1]), np.float32)
+    covered = np.zeros(len(ids), dtype=bool)
     for t in range(lane_len):
-        log_p = log_softmax(net.step(ids[starts + t], state).astype(np.float64), axis=1)  # (lanes, V)
         nxt = starts + t + 1
-        lp[nxt] = log_p[np.arange(lanes), ids[nxt]]
-        lp_start[nxt] = np.logaddexp.reduce(log_p[:, note_ids], axis=1)
+        log_p[nxt] = log_softmax(net.step(ids[starts + t], state).astype(np.float64), axis=1)  # (lanes, V)
+        keys[nxt] = state[-1][0]
         covered[nxt] = True
-    return lp, lp_start, covered
+    return ids, log_p, keys, covered
+
+
+def char_log_probs(net, vocab, text, lanes, spans=(), cache=None):
+    """(lp, lp_note_start, covered, lp_network): log p of each character of `text` given those
+    before it and log p that a note starts there, read by read_text, with the character cache
+    `cache` (theta, lam) over the body `spans` (charrnn.nn.cache) when given; lp_network is the
+    network's alone (lp itself without a cache)."""
+    ids, log_p, keys, covered = read_text(net, vocab, text, lanes)
+    at = np.arange(len(ids))
+    lp_network = log_p[at, ids].astype(np.float64)
+    if cache is not None:
+        log_p = cache_log_probs(log_p, keys, ids, covered, spans, *cache)
+    note_ids = np.array([vocab.char_to_idx[c] for c in NOTE_START if c in vocab.char_to_idx])
+    lp_start = np.logaddexp.reduce(log_p[:, note_ids].astype(np.float64), axis=1)
+    return log_p[at, ids].astype(np.float64), lp_start, covered, lp_network
 
 
 def bar_rows(tunes, offsets, lp, lp_start, covered):
@@ -131,16 +162,41 @@ def held_out_halves(tunes):
     return tunes[:len(tunes) // 2], tunes[len(tunes) // 2:]
 
 
-def tune_rows(net, vocab, tunes, lanes=16):
-    """(bar rows, bits of the network alone, characters scored) of tunes read as valid.abc holds
-    them (a blank line after each), in `lanes` stateful lanes as evaluate_bpc reads held-out text."""
-    text = "".join(tune + "\n\n" for tune in tunes)
-    offsets, pos = [], 0
+def _joined(tunes):
+    """Tunes as valid.abc holds them (a blank line after each), their offsets and body spans there."""
+    offsets, spans, pos = [], [], 0
     for tune in tunes:
+        body = body_start(tune)
         offsets.append(pos)
+        if body is not None:
+            spans.append((pos + body, pos + len(tune)))
         pos += len(tune) + 2
-    lp, lp_start, covered = char_log_probs(net, vocab, text, max(1, min(lanes, len(text) // 64)))
-    return bar_rows(tunes, offsets, lp, lp_start, covered), -lp[covered].sum() / np.log(2), int(covered.sum())
+    return "".join(tune + "\n\n" for tune in tunes), offsets, spans
+
+
+def _lanes(text, lanes):
+    return max(1, min(lanes, len(text) // 64))
+
+
+def tune_rows(net, vocab, tunes, lanes=16, cache=None):
+    """(bar rows, bits of the network alone, bits with the character cache, characters scored) of
+    tunes read in `lanes` stateful lanes as evaluate_bpc reads held-out text; the two bits are
+    equal without a cache ((theta, lam) or None)."""
+    text, offsets, spans = _joined(tunes)
+    lp, lp_start, covered, lp_network = char_log_probs(net, vocab, text, _lanes(text, lanes), spans, cache)
+    return (bar_rows(tunes, offsets, lp, lp_start, covered), -lp_network[covered].sum() / np.log(2),
+            -lp[covered].sum() / np.log(2), int(covered.sum()))
+
+
+def fit_cache(net, vocab, tunes, lanes=16, thetas=CACHE_THETAS, lams=CACHE_LAMBDAS):
+    """(theta, lam) of the grid whose character cache gives `tunes` the fewest bits."""
+    text, _, spans = _joined(tunes)
+    ids, log_p, keys, covered = read_text(net, vocab, text, _lanes(text, lanes))
+
+    def nats(theta, lam):
+        return -cache_log_probs(log_p, keys, ids, covered, spans, theta, lam)[np.arange(len(ids)), ids][covered].sum()
+
+    return min(((theta, lam) for theta in thetas for lam in lams), key=lambda c: nats(*c))
 
 
 def _log_branches(w, row):
@@ -204,6 +260,17 @@ class FormSampler:
         self.saved = [None] * n  # each lane as it was where its current bar started
         self.tried = np.zeros(n, dtype=np.int64)  # retries spent on the current closing bar
         self.judged = np.zeros(n, dtype=bool)  # the current bar closed a part and was kept
+        self.cache_config, self.cache = form.cache(), None  # LaneCache, made at the first step
+
+    def mix(self, active, probs, state):
+        """Mix the active lanes' probs (a, V) with their character caches (a no-op without one).
+        The lanes' rows of `state` are 0..a-1 (with form, finished rows are dropped at once)."""
+        if self.cache_config is None:
+            return
+        h = state[-1][0]  # (a, U): the top layer's output, which gave these probs
+        if self.cache is None:
+            self.cache = LaneCache(len(self.in_body), h.shape[1], *self.cache_config)
+        self.cache.mix(active, probs, h)
 
     def max_steps(self, cap):
         return cap * (2 + self.tries)  # retries rewrite bars; this bounds them
@@ -216,6 +283,7 @@ class FormSampler:
 
     def choose(self, active, ids, out, length, logits, state, prev1, prev2):
         """The ids the lanes write this step: sampled, or the next character of a copy."""
+        body = self.in_body[active]  # before this step's character: it is body text
         copying = self.copying[active]
         for j in np.flatnonzero(copying):
             lane = active[j]
@@ -228,7 +296,8 @@ class FormSampler:
             bars = self.bars[lane]
             self.saved[lane] = dict(length=length[lane], prev=(prev1[lane], prev2[lane]), logits=logits[j].copy(),
                                     state=[[s[j].copy() for s in layer] for layer in state], bars=bars.snapshot(),
-                                    flags=(self.after_bar[lane], self.line_start[lane]))
+                                    flags=(self.after_bar[lane], self.line_start[lane]),
+                                    cached=0 if self.cache is None else self.cache.count[lane])
             pos, offers = bars.bar_start(text + self.vocab.chars[ids[j]], len(text))
             self.judged[lane] = False
             weights = np.array([self.w[pos, c] for c, _ in offers])
@@ -245,6 +314,8 @@ class FormSampler:
         self.k_line[active] = ~newline & (self.k_line[active] | (self.line_start[active] & (ids == self.k_id)))
         self.line_start[active] = newline
         self.after_bar[active] = self.bar_char[ids] | (self.after_bar[active] & self.keeps_bar[ids])
+        if self.cache is not None:
+            self.cache.add(active[body], state[-1][0][body], ids[body])
         return ids
 
     def rewinds(self, active, ids, out, length, done):
@@ -283,6 +354,8 @@ class FormSampler:
                 for s, v in zip(layer, values):
                     s[j] = v
             self.bars[lane].restore(saved["bars"])
+            if self.cache is not None:
+                self.cache.count[lane] = saved["cached"]
             self.after_bar[lane], self.line_start[lane] = saved["flags"]
             self.in_body[lane], self.k_line[lane] = True, False
             self.queue[lane], self.copying[lane], self.judged[lane] = [], False, False

@@ -258,6 +258,8 @@ def _sample_lanes(net, state, logits, prime, max_chars, rng, vocab, temperature,
         if len(active) == 0:
             break
         probs = next_char_probs(logits, temperature, top_k, top_p)  # (active, V)
+        if form is not None:
+            form.mix(active, probs, state)  # the character cache, if the form has one
         # Inverse-CDF sampling, one uniform draw per active lane.
         u = rng.random((len(active), 1))
         ids = draw(probs, u)
