@@ -33,7 +33,7 @@ def calibrate_copies(model, form, target, n=CALIBRATION_TUNES, random_seed=0):
     return min(tried, key=lambda t: abs(t[1] - target))[0], tried
 
 
-def fit_form(model=None, data="data/abc", cadence_tries=DEFAULT_CADENCE_TRIES, copy_scale=None, cache=True,
+def fit_form(model=None, data="data/abc", cadence_tries=DEFAULT_CADENCE_TRIES, copy_scale=None, cache=False,
              save=True):
     """Fit form.json for `model` (a run folder, a CharModel, or None: the pretrained one) on the
     first half of `data`'s held-out tunes; returns the figures, scored on the second half.
@@ -93,8 +93,9 @@ def register_cli(subparsers):
     fit.add_argument("--data", default="data/abc", help="corpus folder whose valid.abc is held out")
     fit.add_argument("--cadence-tries", type=int, default=DEFAULT_CADENCE_TRIES,
                      help="times a part's closing bar off the tonic is written again (0: never)")
-    fit.add_argument("--no-cache", dest="cache", action="store_false",
-                     help="no character cache under the bar copies (charrnn.nn.cache)")
+    fit.add_argument("--cache", action="store_true",
+                     help="add a character cache under the bar copies (charrnn.nn.cache): fewer bits per "
+                          "character on held-out tunes, but sampled tunes less often valid")
     fit.add_argument("--copy-scale", type=float, default=None,
                      help="the sampler's copy weights are the fitted ones times this "
                           "(default: chosen so sampled tunes repeat bars as the human ones do)")
