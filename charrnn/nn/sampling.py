@@ -184,7 +184,8 @@ def _sample_lanes(net, state, logits, prime, max_chars, rng, vocab, temperature,
     A finished lane's row stays in `state` (stepped on, its output unread) until half the rows are
     finished: dropping rows copies every state array, and a transformer's key/value cache is large
     (200 lanes x 384 characters x 192 x 6 arrays: 350 MB a copy). With `form`, whose hook reads the
-    state by lane, rows are dropped at once. Either way each lane draws the same random numbers.
+    state by lane, or a net whose rows are cheap to copy (`drop_rows_at_once`: StepNet's), rows are
+    dropped at once. Either way each lane draws the same random numbers.
     """
     newline, x_id, colon = (vocab.char_to_idx.get(c, -1) for c in "\nX:")
     n = len(logits)
@@ -197,6 +198,7 @@ def _sample_lanes(net, state, logits, prime, max_chars, rng, vocab, temperature,
     prime_ids = vocab.encode(prime) if prime else []
     prev1 = np.full(n, prime_ids[-1] if len(prime_ids) else newline)
     prev2 = np.full(n, prime_ids[-2] if len(prime_ids) > 1 else newline)
+    at_once = form is not None or getattr(net, "drop_rows_at_once", False)
     for _ in range(cap if form is None else form.max_steps(cap)):
         if len(active) == 0:
             break
@@ -219,7 +221,7 @@ def _sample_lanes(net, state, logits, prime, max_chars, rng, vocab, temperature,
         put_states(ends, active[done], state, rows[done])
         keep = ~done
         active, ids, back, rows = active[keep], ids[keep], back[keep], rows[keep]
-        state, rows = _drop_finished(state, rows, at_once=form is not None)
+        state, rows = _drop_finished(state, rows, at_once=at_once)
         if len(active):
             logits = _step_rows(net, ids, state, rows, newline)
             if back.any():
@@ -228,7 +230,7 @@ def _sample_lanes(net, state, logits, prime, max_chars, rng, vocab, temperature,
         if full.any():
             put_states(ends, active[full], state, rows[full])
             active, logits, rows = active[~full], logits[~full], rows[~full]
-            state, rows = _drop_finished(state, rows, at_once=form is not None)
+            state, rows = _drop_finished(state, rows, at_once=at_once)
     put_states(ends, active, state, rows)  # lanes still writing when the steps ran out
     return out, length, ends
 
