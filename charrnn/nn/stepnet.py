@@ -108,7 +108,10 @@ class StepNet:
     def _lstm_layers(self, ids, state, z, rz, tmp, xh):
         """The LSTM layers: per layer one product into z (lanes, G), then the cell; the last h."""
         table, recurrent = self.layers[0]
-        np.take(table, ids, axis=0, out=z)  # x @ W + b of the first layer: a row lookup
+        # x @ W + b of the first layer: a row lookup. mode="clip" writes straight into z (the
+        # default, "raise", goes through a temporary copy: 4x slower at 200 lanes); ids come from
+        # the vocabulary and draw(), so none is out of range.
+        np.take(table, ids, axis=0, out=z, mode="clip")
         z += np.matmul(state[0][0], recurrent, out=rz)
         state[0][:] = x = self._lstm_cell(z, tmp, state[0][1])
         u = self.config.units
@@ -123,7 +126,7 @@ class StepNet:
         x = None
         for i, ((kernel, recurrent, bias), layer_state) in enumerate(zip(self.layers, state)):
             if i == 0:
-                np.take(kernel, ids, axis=0, out=z)  # (lanes, G)
+                np.take(kernel, ids, axis=0, out=z, mode="clip")  # (lanes, G), as in _lstm_layers
             else:
                 np.matmul(x, kernel, out=z)
             layer_state[:] = [x] = [self._gru(z, rz, tmp, recurrent, bias, *layer_state)]
