@@ -68,17 +68,17 @@ def next_char_probs(logits, temperature=SAMPLING.temperature, top_k=SAMPLING.top
         keep = np.zeros_like(keep_sorted)
         np.put_along_axis(keep, order, keep_sorted, axis=1)
         probs = np.where(keep, probs, 0.0)
-    probs /= probs.sum(axis=1, keepdims=True)
+    if top_k is not None or top_p is not None:  # filtered: renormalise (softmax's rows already sum to 1)
+        probs /= probs.sum(axis=1, keepdims=True)
     return probs
 
 
 def draw(probs, u):
     """Inverse-CDF sampling: per lane, the first id whose cumulative probability reaches its
     uniform draw u (lanes, 1); the last id when rounding leaves the total short of u."""
-    cum = np.cumsum(probs, axis=1)
-    ids = np.argmax(cum >= u, axis=1)  # cum never decreases: the count of cum < u
-    ids[cum[:, -1] < u[:, 0]] = probs.shape[1] - 1
-    return ids
+    cum = np.cumsum(probs, axis=1)  # (lanes, V), never decreasing
+    ids = np.count_nonzero(cum < u, axis=1)  # the first id whose cum reaches u; V if none does
+    return np.minimum(ids, probs.shape[1] - 1, out=ids)
 
 
 def tune_limit(net, max_chars):
@@ -241,7 +241,8 @@ def _sample_lanes(net, state, logits, prime, max_chars, rng, vocab, temperature,
     A finished lane's row stays in `state` (stepped on, its output unread) until half the rows are
     finished: dropping rows copies every state array, and a transformer's key/value cache is large
     (200 lanes x 384 characters x 192 x 6 arrays: 350 MB a copy). With `form`, whose hook reads the
-    state by lane, rows are dropped at once. Either way each lane draws the same random numbers.
+    state by lane, or a net whose rows are cheap to copy (`drop_rows_at_once`: StepNet's), rows are
+    dropped at once. Either way each lane draws the same random numbers.
     """
     newline, x_id, colon = (vocab.char_to_idx.get(c, -1) for c in "\nX:")
     n = len(logits)
@@ -254,6 +255,7 @@ def _sample_lanes(net, state, logits, prime, max_chars, rng, vocab, temperature,
     prime_ids = vocab.encode(prime) if prime else []
     prev1 = np.full(n, prime_ids[-1] if len(prime_ids) else newline)
     prev2 = np.full(n, prime_ids[-2] if len(prime_ids) > 1 else newline)
+    at_once = form is not None or getattr(net, "drop_rows_at_once", False)
     for _ in range(cap if form is None else form.max_steps(cap)):
         if len(active) == 0:
             break
@@ -271,23 +273,25 @@ def _sample_lanes(net, state, logits, prime, max_chars, rng, vocab, temperature,
         new_tune = (ids == colon) & (prev1[active] == x_id) & (prev2[active] == newline)
         done = blank_line | new_tune
         prev2[active], prev1[active] = prev1[active], ids
-        back = np.zeros_like(done) if form is None else form.rewinds(active, ids, out, length, done)
-        done &= ~back
-        length[active[new_tune & done]] -= 2  # drop the 'X' and ':' of the next tune
-        length[active[blank_line & done]] -= 1  # drop the second newline
-        put_states(ends, active[done], state, rows[done])
-        keep = ~done
-        active, ids, back, rows = active[keep], ids[keep], back[keep], rows[keep]
-        state, rows = _drop_finished(state, rows, at_once=form is not None)
+        back = None if form is None else form.rewinds(active, ids, out, length, done)
+        if back is not None:
+            done &= ~back
+        if done.any():  # (most steps: none)
+            length[active[done]] -= np.where(new_tune[done], 2, 1)  # drop 'X:' of the next tune, or the second newline
+            put_states(ends, active[done], state, rows[done])
+            keep = ~done
+            active, ids, rows = active[keep], ids[keep], rows[keep]
+            back = None if back is None else back[keep]
+            state, rows = _drop_finished(state, rows, at_once=at_once)
         if len(active):
             logits = _step_rows(net, ids, state, rows, newline)
-            if back.any():
+            if back is not None and back.any():
                 form.restore(active, back, logits, state, length, prev1, prev2)
         full = length[active] >= cap  # cut off at max_chars: the state after the last character
         if full.any():
             put_states(ends, active[full], state, rows[full])
             active, logits, rows = active[~full], logits[~full], rows[~full]
-            state, rows = _drop_finished(state, rows, at_once=form is not None)
+            state, rows = _drop_finished(state, rows, at_once=at_once)
     put_states(ends, active, state, rows)  # lanes still writing when the steps ran out
     return out, length, ends
 
