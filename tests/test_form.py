@@ -179,3 +179,21 @@ def test_an_opening_s_bars_can_come_back(shipped):
     tunes = shipped.continue_tune(opening, n=6, random_seed=0, form=form)
     after = [t.abc[len(opening):] for t in tunes]
     assert sum(a.startswith("cBA B2A") for a in after) >= 3
+
+
+def test_form_fit_command_calibrates_copies_and_can_add_a_cache(tmp_path, tiny_run, tiny_corpus, capsys):
+    import shutil
+
+    from charrnn.cli import main
+
+    run = tmp_path / "run"
+    shutil.copytree(tiny_run, run)
+    assert main(["form", "fit", "--model", str(run), "--data", str(tiny_corpus)]) == 0
+    out = capsys.readouterr().out
+    form = FormConfig.load(run / "form.json")
+    assert form.copy_scale in COPY_SCALES and form.cache() is None
+    assert "copy_scale 1:" in out and f"-> {form.copy_scale:g}" in out
+    assert main(["form", "fit", "--model", str(run), "--data", str(tiny_corpus), "--cache", "--copy-scale", "1.25"]) == 0
+    form = FormConfig.load(run / "form.json")
+    assert form.copy_scale == 1.25 and form.cache() is not None and "character cache: theta" in capsys.readouterr().out
+    assert main(["form", "fit", "--model", str(run), "--data", str(tiny_corpus), "--copy-scale", "0"]) == 2
