@@ -23,14 +23,17 @@ CALIBRATION_TUNES = 100  # tunes sampled at each copy_scale tried (a few seconds
 
 def calibrate_copies(model, form, target, n=CALIBRATION_TUNES, random_seed=0):
     """(copy_scale, [(scale, share of repeated bars), ...]): COPY_SCALES are tried in order until
-    n sampled tunes repeat at least `target` of their bars; the scale closest to it is chosen."""
+    n sampled tunes repeat at least `target` of their bars. The smallest scale within a point of
+    the closest is chosen: a larger one must bring the tunes nearer (a model that writes no bars
+    to copy keeps 1)."""
     tried = []
     for scale in COPY_SCALES:
         tunes = model.generate(n=n, random_seed=random_seed, form=dataclasses.replace(form, copy_scale=scale))
         tried.append((scale, repeated_bar_share([t.abc for t in tunes])))
         if tried[-1][1] >= target:
             break
-    return min(tried, key=lambda t: abs(t[1] - target))[0], tried
+    closest = min(abs(share - target) for _, share in tried)
+    return next(scale for scale, share in tried if abs(share - target) <= closest + 0.01), tried
 
 
 def fit_form(model=None, data="data/abc", cadence_tries=DEFAULT_CADENCE_TRIES, copy_scale=None, cache=False,
