@@ -24,7 +24,8 @@ from .files import replacing, write_text_atomic
 from .nn.attention_step import AttentionStep
 from .nn.checkpoint import NotKeras3Weights, read_weights
 from .nn.config import ModelConfig
-from .nn.form import FORM_FILE, FormConfig, gain_nats, tune_rows
+from .nn.form import FORM_FILE, FormConfig
+from .nn.form_fit import gain_nats, tune_rows
 from .nn.sampling import SAMPLING, START_FILE, StartStates, StartTunes, check_sampling_args, sample_tunes
 from .nn.stepnet import StepNet, blas_threads
 from .nn.vocab import Vocabulary

@@ -7,7 +7,8 @@ import pytest
 
 from charrnn.generator import CharModel
 from charrnn.nn.cache import WINDOW, LaneCache, cache_distribution, cache_log_probs
-from charrnn.nn.form import FormConfig, read_text, tune_rows
+from charrnn.nn.form import FormConfig
+from charrnn.nn.form_fit import read_text, tune_rows
 from charrnn.nn.sampling import softmax
 from charrnn.nn.vocab import Vocabulary
 

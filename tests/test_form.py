@@ -12,7 +12,8 @@ from charrnn.evaluation.measure import analyse_tune
 from charrnn.generator import load
 from charrnn.abc.bars import repeated_bar_share
 from charrnn.form import COPY_SCALES, calibrate_copies
-from charrnn.nn.form import CAP, FormConfig, char_log_probs, fit_weights, gain_nats, tune_rows
+from charrnn.nn.form import CAP, FormConfig
+from charrnn.nn.form_fit import char_log_probs, fit_weights, gain_nats, tune_rows
 from charrnn.nn.sampling import sample_tunes
 from charrnn.nn.vocab import Vocabulary
 
