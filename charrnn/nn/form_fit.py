@@ -21,11 +21,12 @@ CACHE_THETAS = (0.5, 1.0, 2.0)  # the character cache's sharpness, tried by fit_
 CACHE_LAMBDAS = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3)  # and its weight
 
 
-def read_text(net, vocab, text, lanes):
+def read_text(net, vocab, text, lanes, with_keys=True):
     """The network over `text` in `lanes` stateful lanes as read_batches cuts it (each lane from a
     zero state): (ids (T,), log p (T, V) of each character given those before it, keys (T, U): the
-    top layer's h that predicted it, covered (T,): the characters predicted (each lane's first
-    character and the tail beyond the lanes are not))."""
+    top layer's h that predicted it (None unless `with_keys`: only the character cache reads them),
+    covered (T,): the characters predicted (each lane's first character and the tail beyond the
+    lanes are not))."""
     ids = vocab.encode(text, where="scored text")
     lane_len = (len(ids) - 1) // lanes
     if lane_len < 1:
@@ -33,12 +34,13 @@ def read_text(net, vocab, text, lanes):
     starts = np.arange(lanes) * lane_len  # (lanes,)
     state = net.initial_state(lanes)
     log_p = np.zeros((len(ids), len(vocab)), np.float32)
-    keys = np.zeros((len(ids), state[-1][0].shape[1]), np.float32)
+    keys = np.zeros((len(ids), state[-1][0].shape[1]), np.float32) if with_keys else None
     covered = np.zeros(len(ids), dtype=bool)
     for t in range(lane_len):
         nxt = starts + t + 1
         log_p[nxt] = log_softmax(net.step(ids[starts + t], state).astype(np.float64), axis=1)  # (lanes, V)
-        keys[nxt] = state[-1][0]
+        if with_keys:
+            keys[nxt] = state[-1][0]
         covered[nxt] = True
     return ids, log_p, keys, covered
 
@@ -48,7 +50,7 @@ def char_log_probs(net, vocab, text, lanes, spans=(), cache=None):
     before it and log p that a note starts there, read by read_text, with the character cache
     `cache` (theta, lam) over the body `spans` (charrnn.nn.cache) when given; lp_network is the
     network's alone (lp itself without a cache)."""
-    ids, log_p, keys, covered = read_text(net, vocab, text, lanes)
+    ids, log_p, keys, covered = read_text(net, vocab, text, lanes, with_keys=cache is not None)
     at = np.arange(len(ids))
     lp_network = log_p[at, ids].astype(np.float64)
     if cache is not None:
