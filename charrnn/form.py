@@ -5,8 +5,9 @@
 The copy weights are fitted by EM on the first half of the held-out tunes (the network never
 trained on them, so its likelihoods there are honest) and scored on the second half, which the fit
 never saw: bits per character of the network alone and of the mixture, on the same characters.
-Then the sampler's copy_scale is chosen: the smallest of COPY_SCALES whose sampled tunes repeat
-bars as often as the fitted tunes do (charrnn.nn.form says why the fitted weights copy too little).
+Then the sampler's copy_scale is chosen (calibrate_copies): of COPY_SCALES, the one whose sampled
+tunes repeat bars most nearly as often as the fitted tunes do (charrnn.nn.form says why the fitted
+weights copy too little).
 """
 import dataclasses
 
