@@ -1,6 +1,7 @@
 """The `charrnn` command: a thin layer over the Python API.
 
     charrnn data build [SOURCE ...] [--out data/abc] [--workers N]
+    charrnn data transpose --data data/abc --out data/abc-transposed [--shifts=-5,-2,2,5]
     charrnn train --data data/abc --out runs/folk --epochs 30
     charrnn generate -n 10 --temperature 0.9 --seed 'X:1\\nM:6/8\\n' --random-seed 7 --out samples/
     charrnn render FILE.abc --midi --wav --svg --out DIR
@@ -14,6 +15,7 @@ import argparse
 import importlib
 import sys
 
+from .augment import TRANSPOSE_SHIFTS
 from .errors import CharrnnError
 from .nn.config import ARCHS, DISTRIBUTE, PRECISIONS, ModelConfig
 from .sources import POOL_MIN_BYTES
@@ -39,6 +41,20 @@ def _data_build(args):
     print(f"{summary['tunes']} tunes ({summary['train_tunes']} train, {summary['valid_tunes']} validation), "
           f"{summary['train_chars'] + summary['valid_chars']:,} characters, "
           f"{summary['vocab_size']} distinct -> {summary['out']}/")
+    return 0
+
+
+def _data_transpose(args):
+    from .augment import transpose_corpus
+
+    try:
+        shifts = [int(s) for s in args.shifts.split(",")]
+    except ValueError:
+        raise CharrnnError(f"--shifts must be semitones separated by commas (-5,-2,2,5), not {args.shifts!r}") from None
+    summary = transpose_corpus(args.data, args.out, shifts)
+    copies = ", ".join(f"{s:+d}: {n}" for s, n in summary["copies"].items())
+    print(f"{summary['train_tunes']} training tunes ({summary['source_train_tunes']} as they were; copies {copies}), "
+          f"{summary['valid_tunes']} validation, {summary['train_chars']:,} training characters -> {summary['out']}/")
     return 0
 
 
@@ -69,6 +85,13 @@ def build_parser():
     build.add_argument("--workers", type=int, default=None,
                        help=f"processes that parse (default: every core; one for inputs under {POOL_MIN_BYTES >> 20} MB)")
     build.set_defaults(func=_data_build)
+    transpose = data_sub.add_parser("transpose", help="a corpus with each training tune also transposed (abc2abc)")
+    transpose.add_argument("--data", default="data/abc", help="source corpus folder (default: data/abc)")
+    transpose.add_argument("--out", required=True, help="new corpus folder")
+    transpose.add_argument("--shifts", default=",".join(map(str, TRANSPOSE_SHIFTS)),
+                           help=f"semitones, comma-separated (default: {','.join(map(str, TRANSPOSE_SHIFTS))}; "
+                                "write --shifts=-2,2 for a list that starts with a minus)")
+    transpose.set_defaults(func=_data_transpose)
 
     tr = sub.add_parser("train", help="train (or resume) a model")
     tr.add_argument("--data", default="data/abc", help="corpus folder (default: data/abc)")

@@ -83,8 +83,9 @@ class CorpusWriter:
         self.chars = {s: 0 for s in SPLITS}
         self.charset = set()
 
-    def add(self, tune):
-        split = "valid" if is_valid_index(sum(self.tunes.values())) else "train"
+    def add(self, tune, split=None):
+        """Append a tune to `split`; by default the split rule (is_valid_index) over the tunes added so far."""
+        split = split or ("valid" if is_valid_index(sum(self.tunes.values())) else "train")
         text = "\n" + tune.text if self.tunes[split] else tune.text  # join_tunes: a blank line between
         self.files[split].write(text)
         self.tunes[split] += 1

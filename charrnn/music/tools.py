@@ -6,7 +6,7 @@ from ..errors import CharrnnError
 
 # Tool -> Debian package, for the one-line "install it" message.
 PACKAGES = {"fluidsynth": "fluidsynth fluid-soundfont-gm", "abcm2ps": "abcm2ps", "gs": "ghostscript",
-            "abc2midi": "abcmidi", "midi2abc": "abcmidi"}
+            "abc2midi": "abcmidi", "midi2abc": "abcmidi", "abc2abc": "abcmidi"}
 
 
 class ToolTimeout(CharrnnError):
