@@ -8,7 +8,8 @@ The new corpus folder holds the source's tunes as they were (train.abc and valid
 order), then one copy of the training tunes per shift, appended to train.abc in the corpus's order:
 a lane of training text reads a run of one book's tunes in one key, as it does in the source, and
 never one tune twice in a row. The held-out tunes stay as they are, so validation compares with
-runs trained on the source. abcMIDI's abc2abc transposes (charrnn.music.abc2abc); its pitches,
+runs trained on the source, and start.abc names the source's start tunes, in their own keys, for
+the runs trained on it (a sampling lane takes the key of the tune it read; charrnn.corpus). abcMIDI's abc2abc transposes (charrnn.music.abc2abc); its pitches,
 chord symbols and key are put into each tune as written (charrnn.abc.transpose.splice_pitches),
 so the copies keep the corpus's way of writing. A tune abc2abc does not give back note for note
 (about 1% of O'Neill's: key changes inside a tune, K:none) has no copies; the summary counts them.
@@ -18,8 +19,9 @@ import sys
 from pathlib import Path
 
 from .abc.transpose import splice_pitches
-from .corpus import CorpusWriter, load_corpus
+from .corpus import START_FILE, CorpusWriter, corpus_start_tunes, load_corpus
 from .errors import CharrnnError, check_out_folder
+from .files import write_text_atomic
 from .sources import AbcTune
 
 TRANSPOSE_SHIFTS = (-5, -2, 2, 5)  # semitones: D -> A, C, E, G; most copies land in common folk keys
@@ -69,6 +71,8 @@ def transpose_corpus(data="data/abc", out="data/abc-transposed", shifts=TRANSPOS
     try:
         for split, tune in tunes:
             writer.add(tune, split=split)
+        # Sampling lanes start after the source's start tunes, in their own keys (corpus_start_tunes).
+        write_text_atomic(out / START_FILE, corpus_start_tunes(source, corpus))
         for s in shifts:
             for tune, text in zip(train, copies[s]):
                 if text is not None:

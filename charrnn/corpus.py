@@ -21,10 +21,11 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from .abc.text import read_abc_text, split_tunes
+from .abc.text import join_tunes, read_abc_text, split_tunes
 from .errors import CharrnnError, check_out_folder
 from .files import temp_path, write_json_atomic
 from .nn.ids import encode_file, ids_dtype, open_ids
+from .nn.sampling import START_FILE
 from .nn.vocab import Vocabulary
 from .sources import (DEFAULT_COLLECTIONS, AbcTune, Skips, corpus_files, music21_collection_dir,  # noqa: F401
                       normalise_tune, source_files, unique_tunes)
@@ -55,6 +56,14 @@ def start_tunes(tunes, count=START_TUNES, max_chars=START_TUNE_CHARS):
     short = [t for t in tunes if len(t) <= max_chars] or sorted(tunes, key=len)[:1]
     count = min(count, len(short))
     return [short[i * len(short) // count] for i in range(count)]
+
+
+def corpus_start_tunes(folder, corpus):
+    """The start tunes of a run trained on corpus `folder`, as one text: the corpus's own start.abc
+    when it has one (a transposed corpus keeps its source's, in their own keys: a lane takes the
+    key of the tune it read), else start_tunes of its training tunes."""
+    path = Path(folder) / START_FILE
+    return join_tunes(split_tunes(read_abc_text(path)) if path.is_file() else start_tunes(corpus.train_tunes))
 
 
 def collect_tunes(sources, skips=None, workers=1):

@@ -19,8 +19,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from .abc.text import join_tunes
-from .corpus import load_corpus, load_ids, start_tunes
+from .corpus import corpus_start_tunes, load_corpus, load_ids
 from .errors import CharrnnError, UnknownCharactersError, check_out_folder
 from .files import write_json_atomic, write_text_atomic
 from .generator import CharModel
@@ -206,7 +205,7 @@ def train(data="data/abc", out="runs/default", epochs=TRAIN_DEFAULTS.epochs, sav
     check_out_folder(out)
     corpus = load_corpus(data)
     vocab = corpus.vocab
-    starts = join_tunes(start_tunes(corpus.train_tunes))  # where sampling lanes start (StartTunes)
+    starts = corpus_start_tunes(data, corpus)  # where sampling lanes start (StartTunes)
     given = dict(layers=layers, units=units, dropout=dropout, heads=heads, context=context)
     sizes = {k: ModelConfig.defaults(arch)[k] if v is None else v for k, v in given.items()}
     config = ModelConfig(vocab_size=len(vocab), cell=cell, embedding=embedding, arch=arch, **sizes)

@@ -7,9 +7,10 @@ import sys
 
 import pytest
 
-from charrnn.abc.text import read_abc_text, split_tunes
+from charrnn.abc.text import join_tunes, read_abc_text, split_tunes
 from charrnn.abc.transpose import PITCH, splice_pitches
 from charrnn.augment import transpose_corpus
+from charrnn.corpus import start_tunes
 from charrnn.errors import CharrnnError
 from charrnn.music.abc2abc import transpose_tunes
 from charrnn.music.score import parse
@@ -113,6 +114,8 @@ def test_transpose_corpus_keeps_the_source_and_appends_copies(tiny_corpus, tmp_p
         rows = list(csv.DictReader(f))
     assert len(rows) == summary["train_tunes"] + summary["valid_tunes"]
     assert rows[-1]["collection"].endswith(" +3") and rows[-1]["split"] == "train"
+    # Runs trained on it start their lanes after the source's start tunes, in their own keys.
+    assert read_abc_text(out / "start.abc") == join_tunes(start_tunes(split_tunes(source_train)))
     # Ids written for training to memory-map agree with the text.
     from charrnn.corpus import load_ids, load_corpus
     train_ids, _ = load_ids(out, load_corpus(out).vocab)
@@ -147,3 +150,4 @@ def test_cli_data_transpose_then_train(tiny_corpus, tmp_path):
     charrnn.train(data=out, out=tmp_path / "run", epochs=1, batch_size=8, seq_len=32, layers=1, units=16,
                   embedding=8, verbose=False)
     assert (tmp_path / "run" / "best.weights.h5").is_file()
+    assert (tmp_path / "run" / "start.abc").read_text() == (out / "start.abc").read_text()
