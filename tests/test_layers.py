@@ -16,7 +16,7 @@ LAYERS = [
     ["charrnn.tune", "charrnn.sources"],
     ["charrnn.steering"],
     ["charrnn.corpus", "charrnn.generator", "charrnn.render"],
-    ["charrnn.training", "charrnn.evaluation", "charrnn.survey", "charrnn.form"],
+    ["charrnn.training", "charrnn.augment", "charrnn.evaluation", "charrnn.survey", "charrnn.form"],
     ["charrnn.cli", "charrnn.composer", "charrnn"],  # charrnn itself: the public API in __init__.py
     ["charrnn.__main__"],
 ]
