@@ -64,15 +64,13 @@ class StepNet:
                 # into one (V, gates) table: a row lookup replaces the largest matrix product.
                 kernel = embedding @ kernel
             kernel, recurrent, bias = (w[..., order] * scale for w in (kernel, recurrent, bias))
-            # Each matrix a product reads comes with its transpose (_matmul: one lane's product).
             if not self.lstm:  # GRU: h @ U is needed apart from x @ W (the reset gate scales part of it)
-                self.layers.append((*_with_transpose(kernel), *_with_transpose(recurrent), np.ascontiguousarray(bias)))
+                self.layers.append(tuple(np.ascontiguousarray(w) for w in (kernel, recurrent, bias)))
             elif i == 0:  # (V, G) table of x @ W + b, and U (units, G)
-                self.layers.append((np.ascontiguousarray(kernel + bias), *_with_transpose(recurrent)))
+                self.layers.append((np.ascontiguousarray(kernel + bias), np.ascontiguousarray(recurrent)))
             else:  # one product [x, h, 1] @ [W; U; b]: (2 units + 1, G)
-                self.layers.append(_with_transpose(np.vstack([kernel, recurrent, bias[None]])))
-        kernel, self.dense_bias = (np.asarray(w, np.float32) for w in weights["logits"])
-        self.dense_kernel, self.dense_kernel_t = _with_transpose(kernel)  # (U, V), (V, U)
+                self.layers.append((np.ascontiguousarray(np.vstack([kernel, recurrent, bias[None]])),))
+        self.dense_kernel, self.dense_bias = (np.asarray(w, np.float32) for w in weights["logits"])
         if self.lstm:  # tanh -> gates over a whole row: i, f, o: 0.5 t + 0.5 (sigmoid); c: 1 t + 0 (t, exactly)
             self.gate_scale = np.r_[np.full(3 * units, 0.5), np.ones(units)].astype(np.float32)  # (G,)
             self.gate_shift = np.r_[np.full(3 * units, 0.5), np.zeros(units)].astype(np.float32)  # (G,)
@@ -94,7 +92,7 @@ class StepNet:
         tmp (lanes, U), and per layer after the first its input [x, h, 1] (lanes, 2U + 1)."""
         buffers = getattr(self._local, "buffers", None)
         if buffers is None or len(buffers[0]) < lanes:
-            units, gates = self.config.units, self.layers[-1][0].shape[1]
+            units, gates = self.config.units, self.layers[0][1].shape[1]
             xh = [np.ones((lanes, 2 * units + 1), np.float32) for _ in self.layers[1:]]  # the 1s stay
             buffers = (np.empty((lanes, gates), np.float32), np.empty((lanes, gates), np.float32),
                        np.empty((lanes, units), np.float32), xh)
@@ -108,34 +106,34 @@ class StepNet:
         ids = np.asarray(ids)
         z, rz, tmp, xh = self._scratch(len(ids))
         x = self._lstm_layers(ids, state, z, rz, tmp, xh) if self.lstm else self._gru_layers(ids, state, z, rz, tmp)
-        logits = _matmul(x, self.dense_kernel, self.dense_kernel_t)
+        logits = x @ self.dense_kernel
         logits += self.dense_bias
         return logits
 
     def _lstm_layers(self, ids, state, z, rz, tmp, xh):
         """The LSTM layers: per layer one product into z (lanes, G), then the cell; the last h."""
-        table, recurrent, recurrent_t = self.layers[0]
+        table, recurrent = self.layers[0]
         # x @ W + b of the first layer: a row lookup. mode="clip" writes straight into z (the
         # default, "raise", goes through a temporary copy: 4x slower at 200 lanes); ids come from
         # the vocabulary and draw(), so none is out of range.
         np.take(table, ids, axis=0, out=z, mode="clip")
-        z += _matmul(state[0][0], recurrent, recurrent_t, out=rz)
+        z += np.matmul(state[0][0], recurrent, out=rz)
         state[0][:] = x = self._lstm_cell(z, tmp, state[0][1])
         u = self.config.units
-        for (stacked, stacked_t), layer_state, inputs in zip(self.layers[1:], state[1:], xh):
+        for (stacked,), layer_state, inputs in zip(self.layers[1:], state[1:], xh):
             inputs[:, :u] = x[0]  # [x, h, 1] @ [W; U; b]: one product instead of two and a sum
             inputs[:, u:2 * u] = layer_state[0]
-            _matmul(inputs, stacked, stacked_t, out=z)
+            np.matmul(inputs, stacked, out=z)
             layer_state[:] = x = self._lstm_cell(z, tmp, layer_state[1])
         return x[0]
 
     def _gru_layers(self, ids, state, z, rz, tmp):
         x = None
-        for i, ((kernel, kernel_t, *recurrent, bias), layer_state) in enumerate(zip(self.layers, state)):
+        for i, ((kernel, recurrent, bias), layer_state) in enumerate(zip(self.layers, state)):
             if i == 0:
                 np.take(kernel, ids, axis=0, out=z, mode="clip")  # (lanes, G), as in _lstm_layers
             else:
-                _matmul(x, kernel, kernel_t, out=z)
+                np.matmul(x, kernel, out=z)
             layer_state[:] = [x] = [self._gru(z, rz, tmp, recurrent, bias, *layer_state)]
         return x
 
@@ -157,7 +155,7 @@ class StepNet:
     def _gru(z, rz, tmp, recurrent, bias, h):
         u = h.shape[1]
         z += bias[0]  # x parts: z, r, h
-        _matmul(h, *recurrent, out=rz)  # recurrent: (U, G) and its transpose
+        np.matmul(h, recurrent, out=rz)
         rz += bias[1]  # h parts: z, r, h
         zr = z[:, :2 * u]
         zr += rz[:, :2 * u]
@@ -172,23 +170,6 @@ class StepNet:
         np.subtract(1.0, gate, out=tmp)
         h_new += np.multiply(tmp, cand, out=tmp)  # z * h + (1 - z) * candidate
         return h_new
-
-
-def _with_transpose(w):
-    """(w, w.T), each contiguous float32: what _matmul reads."""
-    w = np.ascontiguousarray(w, np.float32)
-    return w, np.ascontiguousarray(w.T)
-
-
-def _matmul(x, w, w_t, out=None):
-    """x (lanes, K) @ w (K, N), into `out` (lanes, N) if given. One lane (batch-1 sampling, the last
-    lane of a batch) is w_t (N, K) times x's row instead: OpenBLAS runs that matrix-vector product
-    in half the time of a one-row matrix product (60 against 130 us for 513 x 1024 on our Xeon)."""
-    if len(x) != 1:
-        return np.matmul(x, w, out=out)
-    out = np.empty((1, w.shape[1]), np.float32) if out is None else out
-    np.matmul(w_t, x[0], out=out[0])
-    return out
 
 
 @contextmanager
