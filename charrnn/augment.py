@@ -9,9 +9,10 @@ order), then one copy of the training tunes per shift, appended to train.abc in 
 a lane of training text reads a run of one book's tunes in one key, as it does in the source, and
 never one tune twice in a row. The held-out tunes stay as they are, so validation compares with
 runs trained on the source, and start.abc names the source's start tunes, in their own keys, for
-the runs trained on it (a sampling lane takes the key of the tune it read; charrnn.corpus). abcMIDI's abc2abc transposes (charrnn.music.abc2abc); its pitches,
-chord symbols and key are put into each tune as written (charrnn.abc.transpose.splice_pitches),
-so the copies keep the corpus's way of writing. A tune abc2abc does not give back note for note
+the runs trained on it (a sampling lane takes the key of the tune it read; charrnn.corpus).
+abcMIDI's abc2abc transposes (charrnn.music.abc2abc); its pitches, chord symbols and key are put
+into each tune as written (charrnn.abc.transpose.splice_pitches), so the copies keep the corpus's
+way of writing. A tune abc2abc does not give back note for note
 (about 1% of O'Neill's: key changes inside a tune, K:none) has no copies; the summary counts them.
 """
 import csv
@@ -19,9 +20,10 @@ import sys
 from pathlib import Path
 
 from .abc.transpose import splice_pitches
-from .corpus import START_FILE, CorpusWriter, corpus_start_tunes, load_corpus
+from .corpus import START_FILE, CorpusWriter, corpus_start_tunes, is_valid_index, load_corpus
 from .errors import CharrnnError, check_out_folder
 from .files import write_text_atomic
+from .music.abc2abc import transpose_tunes
 from .sources import AbcTune
 
 TRANSPOSE_SHIFTS = (-5, -2, 2, 5)  # semitones: D -> A, C, E, G; most copies land in common folk keys
@@ -38,7 +40,7 @@ def _provenance(folder, corpus):
             rows = [r for r in csv.DictReader(f)]
     if [r.get("split") for r in rows].count("train") != len(train) or \
             [r.get("split") for r in rows].count("valid") != len(valid):
-        rows = [{"split": s} for s in (["valid"] + ["train"] * 9) * (len(train) + len(valid))]
+        rows = [{"split": "valid" if is_valid_index(i) else "train"} for i in range(len(train) + len(valid))]
     tunes = {"train": iter(train), "valid": iter(valid)}
     out = []
     for row in rows:
@@ -52,8 +54,6 @@ def _provenance(folder, corpus):
 def transpose_corpus(data="data/abc", out="data/abc-transposed", shifts=TRANSPOSE_SHIFTS):
     """Write a corpus folder: `data`'s tunes, then its training tunes transposed by each of `shifts`
     (semitones). Returns a summary dict (tunes written per shift, tunes without copies, characters)."""
-    from .music.abc2abc import transpose_tunes
-
     shifts = [int(s) for s in shifts]
     if not shifts or any(s == 0 or abs(s) > 11 for s in shifts) or len(set(shifts)) != len(shifts):
         raise CharrnnError(f"shifts must be distinct semitones from -11 to 11, not 0: {shifts}")

@@ -15,7 +15,7 @@ import argparse
 import importlib
 import sys
 
-from .augment import TRANSPOSE_SHIFTS
+from .augment import TRANSPOSE_SHIFTS, transpose_corpus
 from .errors import CharrnnError
 from .nn.config import ARCHS, DISTRIBUTE, PRECISIONS, ModelConfig
 from .sources import POOL_MIN_BYTES
@@ -45,8 +45,6 @@ def _data_build(args):
 
 
 def _data_transpose(args):
-    from .augment import transpose_corpus
-
     try:
         shifts = [int(s) for s in args.shifts.split(",")]
     except ValueError:

@@ -15,7 +15,6 @@ token for token gives None.
 import re
 
 PITCH = re.compile(r"[_=^]*[A-Ga-g][,']*")  # accidentals, letter, octave marks: what transposition changes
-CHORD_SYMBOL = re.compile(r'"[^"\n]*"')  # "Am", "G7": abc2abc transposes them; annotations it leaves
 # Text in a tune body where letters are not notes: field lines and inline fields (K:, w: lyrics...),
 # comments, decorations (!trill!), chord symbols and annotations (replaced as a whole, in their order).
 _NOT_NOTES = re.compile(r'"[^"\n]*"|![^!\n]*!|\[[A-Za-z]:[^\]\n]*\]|%.*$|^[A-Za-z]:.*$', re.M)
