@@ -55,8 +55,9 @@ def fit_form(model=None, data="data/abc", cadence_tries=DEFAULT_CADENCE_TRIES, c
     if len(tunes) < 4:
         raise CharrnnError(f"{data}/valid.abc: {len(tunes)} held-out tunes; fitting form needs at least 4")
     fit_on, score_on = held_out_halves(tunes)
-    theta, lam = fit_cache(model.net, model.vocab, fit_on) if cache else (0.0, 0.0)
-    rows, _, _, _ = tune_rows(model.net, model.vocab, fit_on, cache=(theta, lam) if lam else None)
+    cache = fit_cache(model.net, model.vocab, fit_on) if cache else None  # (theta, lam)
+    rows, _, _, _ = tune_rows(model.net, model.vocab, fit_on, cache=cache)
+    theta, lam = cache or (0.0, 0.0)
     weights = fit_weights(rows)
     form = FormConfig(weights=tuple(map(tuple, weights.tolist())), cadence_tries=cadence_tries,
                       fitted_on=f"held-out tunes 1-{len(fit_on)} of {len(tunes)} in {data}",

@@ -18,14 +18,14 @@ PITCH = re.compile(r"[_=^]*[A-Ga-g][,']*")  # accidentals, letter, octave marks:
 # Text in a tune body where letters are not notes: field lines and inline fields (K:, w: lyrics...),
 # comments, decorations (!trill!), chord symbols and annotations (replaced as a whole, in their order).
 _NOT_NOTES = re.compile(r'"[^"\n]*"|![^!\n]*!|\[[A-Za-z]:[^\]\n]*\]|%.*$|^[A-Za-z]:.*$', re.M)
-_KEY_LINE = re.compile(r"^K:[ \t]*([A-Ga-g])([#b]?)", re.M)
+_KEY_LINE = re.compile(r"^K:[ \t]*([A-Ga-g])([#b]?).*$", re.M)  # the whole line: the body starts after it
 _INLINE_KEY = re.compile(r"\[K:")
 
 
-def _tokens(tune):
-    """(pitch spans, chord-symbol spans) of a tune's text, in order: [(start, end), ...] each."""
-    pitches, chords, at = [], [], 0
-    for m in _NOT_NOTES.finditer(tune):
+def _tokens(tune, at):
+    """(pitch spans, chord-symbol spans) of a tune's text from `at` on, in order: [(start, end), ...] each."""
+    pitches, chords = [], []
+    for m in _NOT_NOTES.finditer(tune, at):
         pitches += [p.span() for p in PITCH.finditer(tune, at, m.start())]
         if m.group().startswith('"'):
             chords.append(m.span())
@@ -38,21 +38,14 @@ def splice_pitches(tune, transposed):
     """`tune` with the pitches, chord symbols and key tonic of `transposed` (the same tune, another
     text of it: abc2abc's), everything else as `tune` writes it; None where the two do not pair up
     (other numbers of notes or chord symbols, no K: line, or a key change inside the tune)."""
-    keys, new_keys = _KEY_LINE.findall(tune), _KEY_LINE.findall(transposed)
+    keys, new_keys = list(_KEY_LINE.finditer(tune)), list(_KEY_LINE.finditer(transposed))
     if len(keys) != 1 or len(new_keys) != 1 or _INLINE_KEY.search(tune) or _INLINE_KEY.search(transposed):
         return None
-    body_at = _KEY_LINE.search(tune).end()  # header fields before K: keep their letters (T:, M: ...)
-    new_body_at = _KEY_LINE.search(transposed).end()
-    pitches, chords = _tokens(tune)
-    new_pitches, new_chords = _tokens(transposed)
-    pitches = [s for s in pitches if s[0] >= body_at]
-    new_pitches = [s for s in new_pitches if s[0] >= new_body_at]
-    chords = [s for s in chords if s[0] >= body_at]
-    new_chords = [s for s in new_chords if s[0] >= new_body_at]
+    (key,), (new_key,) = keys, new_keys
+    pitches, chords = _tokens(tune, key.end())  # the body's: header fields keep their letters (T:, M: ...)
+    new_pitches, new_chords = _tokens(transposed, new_key.end())
     if len(pitches) != len(new_pitches) or len(chords) != len(new_chords):
         return None
-    key = _KEY_LINE.search(tune)
-    new_key = _KEY_LINE.search(transposed)
     edits = [(key.start(1), key.end(2), new_key.group(1).upper() + new_key.group(2))]  # K:D -> K:C, mode as written
     edits += [(a, b, transposed[c:d]) for (a, b), (c, d) in zip(pitches + chords, new_pitches + new_chords)]
     out, at = [], 0

@@ -71,9 +71,8 @@ class StepNet:
             else:  # one product [x, h, 1] @ [W; U; b]: (2 units + 1, G)
                 self.layers.append((np.ascontiguousarray(np.vstack([kernel, recurrent, bias[None]])),))
         self.dense_kernel, self.dense_bias = (np.asarray(w, np.float32) for w in weights["logits"])
-        if self.lstm:  # tanh -> gates over a whole row: i, f, o: 0.5 t + 0.5 (sigmoid); c: 1 t + 0 (t, exactly)
-            self.gate_scale = np.r_[np.full(3 * units, 0.5), np.ones(units)].astype(np.float32)  # (G,)
-            self.gate_shift = np.r_[np.full(3 * units, 0.5), np.zeros(units)].astype(np.float32)  # (G,)
+        # tanh -> gates over a whole row, by the columns' halving: i, f, o: 0.5 t + 0.5 (sigmoid); c: 1 t + 0 (t)
+        self.gate_scale, self.gate_shift = scale, np.where(scale < 1, scale, 0).astype(np.float32)  # (G,) each
         self._local = threading.local()  # scratch buffers, one set per thread
 
     @staticmethod
