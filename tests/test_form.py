@@ -31,6 +31,24 @@ def test_bar_starts_cores_places_and_part_ends():
     assert bar_starts("X:1\nK:D\nAB|1 cd :|2 de|]") == []
 
 
+def test_bars_holding_an_ending_or_an_inline_field_are_not_offered():
+    """They belong where they stand: a copied `[1` or `[V:2]` breaks the tune's structure."""
+    tune = "X:1\nK:G\n|:GABc dBAG|B2 [1 A2 G4:|[V:2] d4 z4|GABc d4|B2G2 A4|GABc dBAG|]"
+    offered = {core for _, _, offers in bar_starts(tune) for _, core in offers}
+    assert offered == {"GABc dBAG", "GABc d4", "B2G2 A4"}
+
+
+def test_cadence_retries_choose_how_a_part_ends_not_where(shipped):
+    """A closing bar written again must close its part too; without that rule every try that
+    ended on a plain bar line let the part run on, and these tunes grew 16% longer."""
+    no_copies = tuple(tuple(0.0 for _ in range(17)) for _ in range(12))
+    tunes = {tries: sample_tunes(shipped.net, shipped.vocab, "X:", 200, np.random.default_rng(1),
+                                 form=FormConfig(weights=no_copies, cadence_tries=tries), start=shipped.start)
+             for tries in (0, 3)}
+    assert _tonic_endings(tunes[3]) > _tonic_endings(tunes[0]) + 0.2
+    assert np.mean([len(t) for t in tunes[3]]) < 1.1 * np.mean([len(t) for t in tunes[0]])
+
+
 def test_tonic_and_last_note_letters():
     assert tonic_letter("X:1\nK:Ador\n") == "A" and tonic_letter("X:1\nK:F#m\n") == "F"
     assert tonic_letter("X:1\nK:none\n") is None

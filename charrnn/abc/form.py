@@ -19,6 +19,7 @@ _AFTER_BAR = re.compile(r"(?:\||::)[:\]]*[ \t\n]*$")  # a bar line, then only sp
 _KEY_LINE = re.compile(r"^K:(.*)$", re.M)
 _NOTE_LETTER = re.compile(r"[A-Ga-g]")
 _ENDING = re.compile(r"[|\]]\s*\[?1")  # |1 or [1: a first ending, which leads back, not home
+_PLACED = re.compile(r"\[(?:\d|[A-Za-z]:)")  # an ending [1 or an inline field [V:2] inside a bar
 _PART_CLOSE = re.compile(r"(?::\||\|\]|\|\||::)$")
 DISTANCES = 16  # a bar may copy one up to 16 bars back (two 8-bar parts)
 POSITIONS = 12  # a bar's place in its part: 0..11 (later bars share the last)
@@ -61,7 +62,10 @@ class TuneBars:
             segment = text[self.starts[-1]:i]
             bar = first_bar_line(segment)
             core = segment[:bar[0]].rstrip() if bar else ""
-            core = core if core and "\n" not in core else None  # a bar broken over lines: not copied
+            # Not copied: a bar broken over lines, or one holding an ending ([1) or an inline field
+            # ([V:2], [K:D]), which belong where they stand: copies of them broke the tune's structure
+            # and let it run on.
+            core = core if core and "\n" not in core and not _PLACED.search(core) else None
             self.cores.append(core)
             if bar and is_section(bar[2]):
                 self.part_end, self.pos = core or self.part_end, 0
