@@ -15,10 +15,9 @@ from .abc.bars import repeated_bar_share
 from .corpus import load_corpus
 from .errors import CharrnnError
 from .generator import load
-from .nn.form import FORM_FILE, FormConfig
+from .nn.form import DEFAULT_CADENCE_TRIES, FORM_FILE, FormConfig
 from .nn.form_fit import fit_cache, fit_weights, held_out_halves, tune_rows
 
-DEFAULT_CADENCE_TRIES = 4  # a closing bar off the tonic is written again at most 4 times
 COPY_SCALES = (1.0, 1.25, 1.5, 1.75, 2.0, 2.5, 3.0)  # copy_scale's candidates, tried in order
 CALIBRATION_TUNES = 100  # tunes sampled at each copy_scale tried (a few seconds each)
 

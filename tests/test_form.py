@@ -5,14 +5,14 @@ import math
 import numpy as np
 import pytest
 
-from charrnn.abc.form import (PART_END, bar_starts, closes_part, last_note_letter, leaves_home,
+from charrnn.abc.form import (PART_END, RUN, bar_starts, closes_part, last_note_letter, leaves_home,
                               tonic_letter)
 from charrnn.errors import CharrnnError
 from charrnn.evaluation.measure import analyse_tune
 from charrnn.generator import load
 from charrnn.abc.bars import repeated_bar_share
 from charrnn.form import COPY_SCALES, calibrate_copies
-from charrnn.nn.form import CAP, FormConfig
+from charrnn.nn.form import CAP, FormConfig, offer_weights
 from charrnn.nn.form_fit import char_log_probs, fit_weights, gain_nats, tune_rows
 from charrnn.nn.sampling import sample_tunes
 from charrnn.nn.vocab import Vocabulary
@@ -29,6 +29,15 @@ def test_bar_starts_cores_places_and_part_ends():
     assert offers[0] == "g2 fg a2" and offers[1] == "GABc d2B2" and offers[PART_END] == "GABc d2B2"
     # '|1', a line continuation or a field do not start a bar
     assert bar_starts("X:1\nK:D\nAB|1 cd :|2 de|]") == []
+
+
+def test_a_phrase_coming_back_is_offered_in_run_columns():
+    """Bar 4 may go on the run bar 3 began (bar 3 repeated bar 1, so bar 4 may repeat bar 2):
+    that copy has weights of its own, apart from a lone bar 2 bars back."""
+    tune = "X:1\nK:G\n|GABc dBAG|B2G2 A4|GABc dBAG|B2G2 A4|]"
+    starts = bar_starts(tune)
+    assert starts[2][2] == [(0, "B2G2 A4"), (1, "GABc dBAG")]  # bar 2 repeated nothing
+    assert starts[3][2] == [(0, "GABc dBAG"), (1 + RUN, "B2G2 A4"), (2, "GABc dBAG")]
 
 
 def test_bars_holding_an_ending_or_an_inline_field_are_not_offered():
@@ -106,10 +115,14 @@ def test_form_config_round_trip_and_bad_files(tmp_path):
     form = FormConfig(weights=tuple(map(tuple, w.tolist())), cadence_tries=1, fitted_on="x", copy_scale=1.5)
     form.save(tmp_path / "form.json")
     assert FormConfig.load(tmp_path / "form.json") == form
-    # The sampler's weights: the fitted ones times copy_scale, a row capped at CAP (0.68 -> 0.8 here).
+    # The sampler's weights: the fitted ones times copy_scale. 17 columns (fitted before phrase runs
+    # had columns of their own) serve both kinds of offer.
     sampled = form.sampling_array()
-    assert np.allclose(sampled[1:], 0.015) and np.isclose(sampled[0].sum(), CAP)
-    assert np.array_equal(FormConfig(weights=form.weights).sampling_array(), w)
+    assert np.allclose(sampled, 1.5 * np.hstack([w, w]))
+    # What one bar is offered is capped at CAP together (17 x 0.06 -> 0.8), below it kept as it is.
+    assert np.isclose(offer_weights(sampled, 0, list(range(17))).sum(), CAP)
+    assert np.allclose(offer_weights(sampled, 1, list(range(17))), 0.015)
+    assert np.array_equal(FormConfig(weights=form.weights).sampling_array(), np.hstack([w, w]))
     (tmp_path / "bad.json").write_text('{"weights": [[0.9, 0.9]]}')
     with pytest.raises(CharrnnError, match="bad.json"):
         FormConfig.load(tmp_path / "bad.json")

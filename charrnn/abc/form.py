@@ -25,6 +25,10 @@ DISTANCES = 16  # a bar may copy one up to 16 bars back (two 8-bar parts)
 POSITIONS = 12  # a bar's place in its part: 0..11 (later bars share the last)
 PART_END = DISTANCES  # offer column of the previous part's last bar; d bars back is column d - 1
 COLUMNS = DISTANCES + 1
+# A phrase comes back bar after bar: where the bar just before also repeated the bar d before it,
+# the copy of the bar d back is offered in column d - 1 + RUN, with weights of its own.
+RUN = COLUMNS
+OFFER_COLUMNS = 2 * COLUMNS
 
 
 def body_start(abc):
@@ -56,7 +60,8 @@ class TuneBars:
         """A bar starts at text[i] (text holds at least everything before it).
 
         Returns (pos, offers): the bar's place in its part, and [(column, core)] of the earlier
-        bars it could copy: d bars back (column d - 1) and the previous part's last bar.
+        bars it could copy: d bars back (column d - 1, or d - 1 + RUN when the bar just before
+        repeated the bar d before it) and the previous part's last bar (PART_END).
         """
         if self.starts:
             segment = text[self.starts[-1]:i]
@@ -73,7 +78,9 @@ class TuneBars:
                 self.pos += 1
         self.starts.append(i)
         k = len(self.cores)
-        offers = [(d - 1, self.cores[k - d]) for d in range(1, min(k, DISTANCES) + 1) if self.cores[k - d]]
+        cores = self.cores
+        offers = [(d - 1 + (RUN if k > d and cores[k - 1] is not None and cores[k - 1] == cores[k - 1 - d] else 0), cores[k - d])
+                  for d in range(1, min(k, DISTANCES) + 1) if cores[k - d]]
         if self.part_end:
             offers.append((PART_END, self.part_end))
         return min(self.pos, POSITIONS - 1), offers

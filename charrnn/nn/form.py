@@ -5,6 +5,9 @@ to what followed similar states; per character, a copy drifts off after a charac
 the pointer is over whole bars: at each bar start (charrnn.abc.form) the next bar is the model's
 own with weight 1 - sum(w), or a copy of an earlier bar c of the tune with weight w[pos, c]:
 the bar d = 1..16 back, or the previous part's last bar. pos is the bar's place in its part.
+A phrase that comes back does so bar after bar, so the bar d back has two columns: one for when
+the bar just before repeated the bar d before it (a run under way), one for when it did not.
+The copies one bar is offered weigh at most CAP together (`offer_weights`).
 
     p(bar) = (1 - sum_c w[pos, c]) p_model(bar) + sum_c w[pos, c] [bar starts with core_c] p_model(first note) p_model(rest | core_c)
 
@@ -21,7 +24,7 @@ cache makes a tune's own motifs likelier inside the bars the network writes.
 Copies at sampling: a network that writes its own bars repeats them far less than it predicts
 repeats in human text it is shown (0.9% of its bars against 43% of human ones), so weights fitted
 on human text leave sampled tunes short of copies: 30% of bars repeat another, against 43%. The
-sampler multiplies the weights by `copy_scale` (rows capped at CAP), which `charrnn form fit`
+sampler multiplies the weights by `copy_scale` (a bar's offers capped at CAP), which `charrnn form fit`
 chooses so that sampled tunes repeat bars as often as the human tunes it fitted on; bits per
 character are those of the fitted weights (copy_scale 1).
 
@@ -39,7 +42,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..abc.form import (COLUMNS, NOTE_START, POSITIONS, TuneBars, body_start, closes_part, follows_bar_line,
+from ..abc.form import (COLUMNS, NOTE_START, OFFER_COLUMNS, POSITIONS, TuneBars, body_start, closes_part, follows_bar_line,
                         is_bar_start, leaves_home, tonic_letter)
 from ..errors import CharrnnError
 from ..files import write_json_atomic
@@ -47,6 +50,7 @@ from .cache import LaneCache
 
 FORM_FILE = "form.json"
 CAP = 0.8  # the most weight the copies of one place may have: the network always keeps a share
+DEFAULT_CADENCE_TRIES = 4  # a closing bar off the tonic is written again at most 4 times
 RETRY_PENDING, RETRY_WRITING = 1, 2  # FormSampler.retry: a closing bar is being written again
 
 
@@ -54,18 +58,21 @@ RETRY_PENDING, RETRY_WRITING = 1, 2  # FormSampler.retry: a closing bar is being
 class FormConfig:
     """What the sampler does for form, saved as form.json beside the weights."""
 
-    weights: tuple = field(default_factory=tuple)  # (POSITIONS, COLUMNS) copy weights, as nested tuples
-    cadence_tries: int = 2
+    weights: tuple = field(default_factory=tuple)  # (POSITIONS, OFFER_COLUMNS) copy weights, as nested tuples
+    cadence_tries: int = DEFAULT_CADENCE_TRIES
     fitted_on: str = ""  # which tunes the weights were fitted on (for the model card)
-    copy_scale: float = 1.0  # the sampler's weights: the fitted ones times this (rows capped at CAP)
+    copy_scale: float = 1.0  # the sampler's weights: the fitted ones times this (a bar's offers capped at CAP)
     cache_theta: float = 0.0  # the character cache (charrnn.nn.cache) under the bar mixture:
     cache_lambda: float = 0.0  # its sharpness and weight; weight 0: none
 
     def array(self):
-        """The fitted weights, (POSITIONS, COLUMNS): the mixture that scores text."""
+        """The fitted weights, (POSITIONS, OFFER_COLUMNS): the mixture that scores text. Weights
+        of COLUMNS columns (fitted before phrase runs had columns of their own) serve both."""
         w = np.asarray(self.weights, dtype=np.float64)
-        if w.shape != (POSITIONS, COLUMNS) or (w < 0).any() or (w.sum(1) >= 1).any():
-            raise CharrnnError(f"form weights must be {POSITIONS} x {COLUMNS}, each row summing below 1")
+        if w.shape == (POSITIONS, COLUMNS):
+            w = np.hstack([w, w])
+        if w.shape != (POSITIONS, OFFER_COLUMNS) or (w < 0).any() or (w >= 1).any():
+            raise CharrnnError(f"form weights must be {POSITIONS} x {OFFER_COLUMNS}, each in [0, 1)")
         if not self.copy_scale > 0:
             raise CharrnnError(f"form copy_scale must be above 0, not {self.copy_scale}")
         if not (0 <= self.cache_lambda < 1 and self.cache_theta >= 0):
@@ -78,12 +85,9 @@ class FormConfig:
         return (self.cache_theta, self.cache_lambda) if self.cache_lambda > 0 else None
 
     def sampling_array(self):
-        """The weights the sampler copies with: array() times copy_scale, each row capped at CAP."""
-        w = self.array()
-        if self.copy_scale == 1:
-            return w
-        w = w * self.copy_scale
-        return w / np.maximum(w.sum(1, keepdims=True) / CAP, 1.0)
+        """The weights the sampler copies with: array() times copy_scale (offer_weights caps
+        what one bar is offered)."""
+        return self.array() * self.copy_scale
 
     def save(self, path):
         write_json_atomic(path, {"weights": [list(map(float, row)) for row in self.weights],
@@ -103,6 +107,15 @@ class FormConfig:
             return form
         except (OSError, ValueError, KeyError, TypeError) as e:
             raise CharrnnError(f"{path}: not a valid form file ({e})") from None
+
+
+def offer_weights(w, pos, columns):
+    """The weights of the copies offered to one bar (at place `pos`, from `columns`), scaled down
+    to sum to CAP when they sum to more: the network always keeps a share. Scoring and sampling
+    both weigh a bar's copies with this."""
+    weights = w[pos, columns]
+    total = weights.sum()
+    return weights * (CAP / total) if total > CAP else weights
 
 
 class FormSampler:
@@ -188,7 +201,7 @@ class FormSampler:
                                     cached=0 if self.cache is None else self.cache.count[lane])
             pos, offers = bars.bar_start(text + self.vocab.chars[ids[j]], len(text))
             self.judged[lane] = False
-            weights = np.array([self.w[pos, c] for c, _ in offers])
+            weights = offer_weights(self.w, pos, [c for c, _ in offers])
             r = self.rng.random()
             if offers and r < weights.sum():
                 core = offers[int(np.searchsorted(np.cumsum(weights), r, side="right"))][1]

@@ -12,10 +12,10 @@ the mixture's bits per character are exact. `fit_cache` chooses the character ca
 import numpy as np
 from scipy.special import log_softmax
 
-from ..abc.form import COLUMNS, NOTE_START, POSITIONS, bar_starts, body_start, core_end
+from ..abc.form import NOTE_START, OFFER_COLUMNS, POSITIONS, bar_starts, body_start, core_end
 from ..errors import CharrnnError
 from .cache import cache_log_probs
-from .form import CAP
+from .form import CAP, offer_weights
 
 CACHE_THETAS = (0.5, 1.0, 2.0)  # the character cache's sharpness, tried by fit_cache
 CACHE_LAMBDAS = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3)  # and its weight
@@ -122,7 +122,8 @@ def fit_cache(net, vocab, tunes, lanes=16, thetas=CACHE_THETAS, lams=CACHE_LAMBD
 
 def _log_branches(w, row):
     pos, model, copies, offered = row
-    return np.array([np.log1p(-w[pos, offered].sum()) + model] + [np.log(w[pos, c]) + v for c, v in copies])
+    weights = dict(zip(offered, offer_weights(w, pos, offered)))
+    return np.array([np.log1p(-sum(weights.values())) + model] + [np.log(weights[c]) + v for c, v in copies])
 
 
 def gain_nats(w, rows):
@@ -132,8 +133,9 @@ def gain_nats(w, rows):
 
 def fit_weights(rows, iters=40, prior=20.0, cap=CAP):
     """EM for w[pos, column], each place shrunk towards the column's pooled rate (`prior`
-    pseudo-counts), rows capped at `cap` so the model always keeps a share."""
-    w = np.full((POSITIONS, COLUMNS), 0.01)
+    pseudo-counts), each weight at most `cap`; the copies one bar is offered are capped together
+    where they are used (offer_weights), so the model always keeps a share."""
+    w = np.full((POSITIONS, OFFER_COLUMNS), 0.01)
     for _ in range(iters):
         resp, seen = np.zeros_like(w), np.zeros_like(w)
         for row in rows:
@@ -143,6 +145,5 @@ def fit_weights(rows, iters=40, prior=20.0, cap=CAP):
                 resp[row[0], c] += p
             seen[row[0], row[3]] += 1
         pooled = resp.sum(0) / np.maximum(seen.sum(0), 1)
-        w = np.clip((resp + prior * pooled) / np.maximum(seen + prior, 1e-9), 1e-5, None)
-        w /= np.maximum(w.sum(1, keepdims=True) / cap, 1.0)
+        w = np.clip((resp + prior * pooled) / np.maximum(seen + prior, 1e-9), 1e-5, cap)
     return w
