@@ -77,10 +77,12 @@ class TuneBars:
             else:
                 self.pos += 1
         self.starts.append(i)
-        k = len(self.cores)
-        cores = self.cores
-        offers = [(d - 1 + (RUN if k > d and cores[k - 1] is not None and cores[k - 1] == cores[k - 1 - d] else 0), cores[k - d])
-                  for d in range(1, min(k, DISTANCES) + 1) if cores[k - d]]
+        cores, k = self.cores, len(self.cores)
+
+        def column(d):  # d - 1, or d - 1 + RUN when the bar just before repeated the bar d before it
+            return d - 1 + (RUN if k > d and cores[k - 1] is not None and cores[k - 1] == cores[k - 1 - d] else 0)
+
+        offers = [(column(d), cores[k - d]) for d in range(1, min(k, DISTANCES) + 1) if cores[k - d]]
         if self.part_end:
             offers.append((PART_END, self.part_end))
         return min(self.pos, POSITIONS - 1), offers
