@@ -115,10 +115,10 @@ def test_form_config_round_trip_and_bad_files(tmp_path):
     form = FormConfig(weights=tuple(map(tuple, w.tolist())), cadence_tries=1, fitted_on="x", copy_scale=1.5)
     form.save(tmp_path / "form.json")
     assert FormConfig.load(tmp_path / "form.json") == form
-    # The sampler's weights: the fitted ones times copy_scale. 17 columns (fitted before phrase runs
-    # had columns of their own) serve both kinds of offer.
+    # The sampler's weights: the fitted ones, those that start a run times copy_scale. 17 columns
+    # (fitted before phrase runs had columns of their own) serve both kinds of offer.
     sampled = form.sampling_array()
-    assert np.allclose(sampled, 1.5 * np.hstack([w, w]))
+    assert np.allclose(sampled, np.hstack([1.5 * w, w]))
     # What one bar is offered is capped at CAP together (17 x 0.06 -> 0.8), below it kept as it is.
     assert np.isclose(offer_weights(sampled, 0, list(range(17))).sum(), CAP)
     assert np.allclose(offer_weights(sampled, 1, list(range(17))), 0.015)
