@@ -47,7 +47,7 @@ def fit_form(model=None, data="data/abc", cadence_tries=DEFAULT_CADENCE_TRIES, c
         raise CharrnnError(f"--cadence-tries must be 0 or more, not {cadence_tries}")
     if copy_scale is not None and not copy_scale > 0:
         raise CharrnnError(f"--copy-scale must be above 0, not {copy_scale}")
-    model = model if hasattr(model, "net") else load(model)
+    model = model if hasattr(model, "net") else load(model, read_form=False)  # the file it replaces may be unreadable
     if model.config.arch != "rnn":  # it reads held-out text in long stateful lanes
         raise CharrnnError(f"{model.folder}: form.json is fitted for RNN models only, not a {model.config.arch}")
     tunes = load_corpus(data).valid_tunes

@@ -68,7 +68,7 @@ def _weights_file(folder):
 class CharModel:
     """A trained model from a run folder: config.json + char_to_idx.json + *.weights.h5."""
 
-    def __init__(self, folder, weights_file=None):
+    def __init__(self, folder, weights_file=None, read_form=True):
         self.folder = Path(folder)
         if not self.folder.is_dir():
             raise CharrnnError(f"{self.folder}: model folder not found")
@@ -86,8 +86,9 @@ class CharModel:
         self.start = (StartTunes.load(self.net, self.vocab, start_file) if start_file.is_file()
                       else StartStates(self.net, self.vocab))
         # Copied bars and cadences on the tonic (charrnn.nn.form), fitted by `charrnn form fit`.
+        # `read_form=False` leaves it unread: refitting it, or training from these weights.
         form_file = self.folder / FORM_FILE
-        self.form = FormConfig.load(form_file) if form_file.is_file() else None
+        self.form = FormConfig.load(form_file) if read_form and form_file.is_file() else None
 
     def _read_weights(self):
         """The weights as arrays, read with h5py (no TensorFlow); Keras' own loader for files
@@ -228,9 +229,10 @@ class CharModel:
         return {"loss": bits * np.log(2), "accuracy": result["accuracy"], "bits_per_char": bits}
 
 
-def load(path=None):
-    """A reusable model: `path` is a run folder (None: the pretrained model in weights/)."""
-    return CharModel(default_weights_dir() if path is None else path)
+def load(path=None, read_form=True):
+    """A reusable model: `path` is a run folder (None: the pretrained model in weights/);
+    `read_form=False` leaves its form.json unread."""
+    return CharModel(default_weights_dir() if path is None else path, read_form=read_form)
 
 
 def generate(seed=SAMPLING.seed, n=1, temperature=SAMPLING.temperature, top_k=SAMPLING.top_k,

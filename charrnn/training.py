@@ -143,7 +143,7 @@ def _check_sizes(train_ids, valid_ids, data, batch_size, seq_len, verbose):
 def _starting_model(init_from, config):
     """The trained model a run starts from; its config must match the requested one, dropout and
     vocabulary aside (the run takes the model's vocabulary)."""
-    start = CharModel(init_from)
+    start = CharModel(init_from, read_form=False)  # the weights are what a run starts from
     if dataclasses.replace(start.config, dropout=config.dropout, vocab_size=config.vocab_size) != config:
         raise CharrnnError(f"{init_from}: cannot start from this model: its config {start.config} "
                            f"differs from the requested {config}")

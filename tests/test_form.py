@@ -221,6 +221,7 @@ def test_form_fit_command_calibrates_copies_and_can_add_a_cache(tmp_path, tiny_r
 
     run = tmp_path / "run"
     shutil.copytree(tiny_run, run)
+    (run / "form.json").write_text('{"weights": [[0.5]]}')  # unreadable: the fit replaces it
     assert main(["form", "fit", "--model", str(run), "--data", str(tiny_corpus)]) == 0
     out = capsys.readouterr().out
     form = FormConfig.load(run / "form.json")

@@ -44,8 +44,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..abc.form import (COLUMNS, NOTE_START, OFFER_COLUMNS, POSITIONS, TuneBars, body_start, closes_part, follows_bar_line,
-                        is_bar_start, leaves_home, tonic_letter)
+from ..abc.form import (COLUMNS, NOTE_START, OFFER_COLUMNS, POSITIONS, TuneBars, body_start, closes_part,
+                        follows_bar_line, is_bar_start, leaves_home, tonic_letter)
 from ..errors import CharrnnError
 from ..files import write_json_atomic
 from .cache import LaneCache
