@@ -161,7 +161,6 @@ class FormSampler:
         self.retry = np.zeros(n, dtype=np.int8)
         self.failed = np.zeros(n, dtype=bool)
         self.first = [None] * n  # ids of the first closing bar (bar start to bar line), kept if no try closes
-        self.replay = np.zeros(n, dtype=bool)  # out of tries after a failed one: write `first` back
         self.cache_config, self.cache = form.cache(), None  # LaneCache, made at the first step
 
     def mix(self, active, probs, state):
@@ -233,9 +232,8 @@ class FormSampler:
         for j in np.flatnonzero(done | (self.closing[ids] & self.in_body[active]) | self.failed[active]):
             lane = active[j]
             saved = self.saved[lane]
-            if self.failed[lane]:  # back to the bar's start: another try, or the first closing bar
+            if self.failed[lane]:  # back to the bar's start: another try, or (tried > tries) the first closing bar
                 self.failed[lane], back[j] = False, True
-                self.replay[lane] = self.tried[lane] >= self.tries
                 self.tried[lane] += 1
                 continue
             if saved is None or self.queue[lane] or self.judged[lane]:
@@ -272,8 +270,8 @@ class FormSampler:
             self.after_bar[lane], self.line_start[lane] = saved["flags"]
             self.in_body[lane], self.k_line[lane] = True, False
             self.queue[lane], self.judged[lane] = [], False
-            if self.replay[lane]:  # written as a copy: the bar start is not judged again, its close is kept
-                self.queue[lane], self.replay[lane], self.retry[lane] = list(self.first[lane]), False, 0
+            if self.tried[lane] > self.tries:  # out of tries: the first closing bar, written as a copy
+                self.queue[lane], self.retry[lane] = list(self.first[lane]), 0
             else:
                 self.retry[lane] = RETRY_PENDING
             self.copying[lane] = bool(self.queue[lane])
