@@ -1,0 +1,78 @@
+"""Notation errors, on tunes whose answers are known, and the sampler that writes such a bar again."""
+import json
+
+import numpy as np
+import pytest
+
+from charrnn.abc.form import bar_starts
+from charrnn.abc.notation import notation_errors
+from charrnn.nn.form import FormConfig
+from charrnn.nn.sampling import sample_tunes
+from charrnn.nn.vocab import Vocabulary
+
+HEADER = "X:1\nT:t\nM:4/4\nL:1/8\nK:G\n"
+
+
+@pytest.mark.parametrize("body", [
+    "|:GABc dBAG|1 GABc d2B2:|2 GABc d4|]",        # first and second endings
+    "GABc dBAG [1 GABc d2B2:|[2 GABc d4||",        # [1 with no bar line before it, [2 after :|
+    "GABc dBAG|1 GABc d2B2:|\\\n2 GABc d4|]",      # the second ending after a line continuation
+    "|:GABc dBAG:|\n|:^^F2 __B2 =c4:|",            # repeats opened and closed; double sharps and flats
+    '"^A|:"GABc !x|2! dBAG||',                     # quoted text and decorations hold no bar lines
+])
+def test_well_written_tunes_have_no_notation_errors(body):
+    assert notation_errors(HEADER + body) == []
+
+
+@pytest.mark.parametrize("body, at, what", [
+    ("GABc dBAG:|2 GABc d4|]", "2 GABc", "a second ending with no first ending before it"),
+    ("GABc|1 dBAG:|2 GABc|2 d4|]", "2 d4", "a second ending with no first ending before it"),
+    ("GABc|1 dBAG|1 GABc:|", "1 GABc", "a first ending while one is open"),
+    ("d|:GABc dBAG|GABc d4||", "||", "a repeat opened with |: and closed with ||"),
+    ("GABc d^=cBA|]", "^=c", "stacked accidentals"),
+])
+def test_each_notation_error_is_found_where_it_is(body, at, what):
+    abc = HEADER + body
+    assert notation_errors(abc) == [(abc.index(at), what)]
+
+
+def _errors_between_bars(abc):
+    """Notation errors from the first bar start to the last one: bars the sampler has checked
+    (random text is cut at max_chars, where the last bar is not checked)."""
+    starts = [i for i, _, _ in bar_starts(abc)]
+    return len(starts) > 1 and any(starts[0] <= i < starts[-1] for i, _ in notation_errors(abc))
+
+
+class UniformNet:
+    """Every character equally likely: random text, full of bar lines and ending numbers."""
+
+    def __init__(self, vocab_size):
+        self.v = vocab_size
+
+    def initial_state(self, lanes):
+        return [[np.zeros((lanes, 2), np.float32)]]
+
+    def step(self, ids, state):
+        return np.zeros((len(ids), self.v), np.float32)
+
+
+def test_sampler_writes_a_bar_with_a_notation_error_again():
+    vocab = Vocabulary.from_text(HEADER + "AB|:12 ^=\n")
+    net, no_copies = UniformNet(len(vocab)), tuple(tuple(0.0 for _ in range(17)) for _ in range(12))
+    broken = {}
+    for tries in (0, 8):
+        form = FormConfig(weights=no_copies, cadence_tries=0, notation_tries=tries)
+        tunes = sample_tunes(net, vocab, HEADER, 100, np.random.default_rng(0), form=form, max_chars=400,
+                             start=None)
+        broken[tries] = sum(bool(_errors_between_bars(t)) for t in tunes)
+    assert broken[0] >= 40 and broken[8] <= broken[0] / 10, broken  # (a bar may run out of tries)
+
+
+def test_form_files_without_notation_tries_get_the_default(tmp_path):
+    path = tmp_path / "form.json"
+    FormConfig(weights=tuple(tuple(0.0 for _ in range(17)) for _ in range(12)), notation_tries=3).save(path)
+    assert FormConfig.load(path).notation_tries == 3
+    data = json.loads(path.read_text())
+    del data["notation_tries"]  # a form.json written before the rule
+    path.write_text(json.dumps(data))
+    assert FormConfig.load(path).notation_tries == FormConfig().notation_tries > 0
