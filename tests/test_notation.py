@@ -37,8 +37,9 @@ def test_each_notation_error_is_found_where_it_is(body, at, what):
 
 
 def _errors_between_bars(abc):
-    """Notation errors from the first bar start to the last one: bars the sampler has checked
-    (random text is cut at max_chars, where the last bar is not checked)."""
+    """Notation errors from the first bar start to the last one: bars the sampler has checked.
+    (Before the first there is no bar to write again; random text is cut at max_chars, where the
+    last bar is unchecked.)"""
     starts = [i for i, _, _ in bar_starts(abc)]
     return len(starts) > 1 and any(starts[0] <= i < starts[-1] for i, _ in notation_errors(abc))
 
@@ -65,7 +66,7 @@ def test_sampler_writes_a_bar_with_a_notation_error_again():
         tunes = sample_tunes(net, vocab, HEADER, 100, np.random.default_rng(0), form=form, max_chars=400,
                              start=None)
         broken[tries] = sum(bool(_errors_between_bars(t)) for t in tunes)
-    assert broken[0] >= 40 and broken[8] <= broken[0] / 10, broken  # (a bar may run out of tries)
+    assert broken[0] >= 40 and broken[8] <= 1, broken
 
 
 def test_form_files_without_notation_tries_get_the_default(tmp_path):
@@ -76,3 +77,27 @@ def test_form_files_without_notation_tries_get_the_default(tmp_path):
     del data["notation_tries"]  # a form.json written before the rule
     path.write_text(json.dumps(data))
     assert FormConfig.load(path).notation_tries == FormConfig().notation_tries > 0
+
+
+@pytest.mark.parametrize("body, complete, at, what", [
+    ("GABc d2-B2|]", False, "d2-", "a tie between different notes"),
+    ("GABc dBA-|G4|]", False, "A-", "a tie between different notes"),
+    ("GABc dBA-|z4|]", False, "A-", "a tie between different notes"),
+    ("GABc dBAG-|]", True, "G-", "a tie to nothing at the end"),
+    ("|:GABc dBAG|]\n", False, "|]", "a repeat opened with |: and closed with |]"),
+    ("|:GABc dBAG|GABc d4\n", True, "\n", "a repeat left open at the end"),
+    ("P:B\nGABc dBAG|]", False, "P:B", "part B is not in the header's P:"),
+])
+def test_ties_parts_and_what_a_whole_tune_leaves_open(body, complete, at, what):
+    abc = HEADER + body
+    assert notation_errors(abc, complete) == [(abc.rindex(at), what)]
+
+
+@pytest.mark.parametrize("body", [
+    "GABc d2-d2|d-|d2 [CE]-[CE] z2|]",             # ties to the same note, across a bar line, chords
+    "GABc dBAG-|",                                  # a tune so far: the tie may still be joined
+    "|:GABc dBAG|GABc d4",                          # ... and the repeat closed
+])
+def test_what_a_tune_so_far_may_leave_open(body):
+    assert notation_errors(HEADER + body) == []
+    assert HEADER.startswith("X:1\nT:t\nM:4/4") and notation_errors(HEADER.replace("K:G", "P:AB\nK:G") + "P:B\nG4|]") == []
