@@ -87,6 +87,9 @@ def test_form_files_without_notation_tries_get_the_default(tmp_path):
     ("|:GABc dBAG|]\n", False, "|]", "a repeat opened with |: and closed with |]"),
     ("|:GABc dBAG|GABc d4\n", True, "\n", "a repeat left open at the end"),
     ("P:B\nGABc dBAG|]", False, "P:B", "part B is not in the header's P:"),
+    ("GABc [dB|AG]|]", False, "[dB", "a chord left open"),
+    ('GABc "Am dBAG|\nGABc|]', False, '"Am', "quoted text left open"),
+    ('GABc dBAG|"Am', True, '"Am', "quoted text left open"),
 ])
 def test_ties_parts_and_what_a_whole_tune_leaves_open(body, complete, at, what):
     abc = HEADER + body
@@ -97,6 +100,7 @@ def test_ties_parts_and_what_a_whole_tune_leaves_open(body, complete, at, what):
     "GABc d2-d2|d-|d2 [CE]-[CE] z2|]",             # ties to the same note, across a bar line, chords
     "GABc dBAG-|",                                  # a tune so far: the tie may still be joined
     "|:GABc dBAG|GABc d4",                          # ... and the repeat closed
+    'GABc "A|m',                                    # ... and the quote ("A|m" holds no bar line)
 ])
 def test_what_a_tune_so_far_may_leave_open(body):
     assert notation_errors(HEADER + body) == []

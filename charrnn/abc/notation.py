@@ -9,9 +9,11 @@ reported an error in (of 4,233 human tunes in data/abc, how many make each):
   sign lead to, or a first ending while one is still open (none);
 - a repeat opened (`|:`) and closed by a double bar line (`||`, `|]`) instead of `:|` (6);
 - stacked accidentals (`^=c`, `=_B`): one note, one accidental; `^^` and `__` are doubles (none);
+- a chord (`[CEG]`) that meets a bar line or the line's end before its `]` (1), and quoted text
+  (`"Am"`) that the line ends before it closes (none);
 - a tie (`-`) between two different notes, or to a rest (129: a slur written as a tie, which
   abc2midi reports as an error);
-- a part (`P:B`) in the body that the header's P: line does not name (1);
+- a part (`P:B`) in the body that the header's P: line does not name (5);
 - and, in a whole tune (`complete`), a repeat or a first ending left open, or a tie to nothing,
   at its end (12).
 
@@ -30,6 +32,8 @@ _CHORD = re.compile(r"\[(?=[_=^A-Ga-g])[^\]\n|]*\]")  # [CEG]: a tie to or from 
 # between it and the next note (bar lines, endings, spaces, decorations), then that note or rest.
 _TIE = re.compile(r"([A-Ga-g][,']*)[\d/]*[<>]*-(?:[\s|:\]\d.~HTuvLMPSO()<>\\]|\[(?=\d))*([_=^]*)([A-Ga-gzx[]?[,']*)")
 _PART = re.compile(r"^P:\s*(\S)", re.M)
+_OPEN_CHORD = re.compile(r"\[(?![|\d]|[A-Za-z]:)[^\]|\n]*(?=[|\n])")  # not [| or [1 or [K:..]
+_OPEN_QUOTE = re.compile(r'"[^"\n]*\n')  # (mask() has blanked the quotes that close)
 
 
 def _endings(masked, lines):
@@ -74,6 +78,8 @@ def notation_errors(abc, complete=False):
     lines = bar_lines(abc)
     errors = [(m.start(), "stacked accidentals") for m in _STACKED.finditer(masked)]
     errors += list(_ties(masked, complete)) + _parts(abc)
+    errors += [(m.start(), "a chord left open") for m in _OPEN_CHORD.finditer(masked)]
+    errors += [(m.start(), "quoted text left open") for m in _OPEN_QUOTE.finditer(masked + "\n" * complete)]
     # Events in order: bar lines (their repeat signs) and ending marks (their numbers).
     events = sorted([(start, tok) for start, _, tok in lines] + _endings(masked, lines))
     first_open = second_due = repeat_open = False  # an ending 1 awaits its :|; a :| closed one; a |: awaits its :|
