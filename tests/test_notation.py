@@ -69,6 +69,39 @@ def test_sampler_writes_a_bar_with_a_notation_error_again():
     assert broken[0] >= 40 and broken[8] <= 1, broken
 
 
+class BigramNet:
+    """The next character depends on the last one only (`table`: last -> the characters that
+    may follow, equally likely)."""
+
+    def __init__(self, vocab, table):
+        self.logits = np.full((len(vocab), len(vocab)), -30.0, np.float32)
+        for last, nexts in table.items():
+            for c in nexts:
+                self.logits[vocab.char_to_idx[last], vocab.char_to_idx[c]] = 0.0
+
+    def initial_state(self, lanes):
+        return [[np.zeros((lanes, 2), np.float32)]]
+
+    def step(self, ids, state):
+        return self.logits[ids]
+
+
+def test_sampler_does_not_end_a_tune_before_eight_bars():
+    """After a bar line, a bar `A` that goes on or a bar `B` that ends the tune, as likely:
+    tunes of 1, 2, 3... bars, most of them short."""
+    prime = "X:1\nK:C\nA|"
+    vocab = Vocabulary.from_text(prime + "B\n")
+    net = BigramNet(vocab, {"|": "AB", "A": "|", "B": "\n", "\n": "\n", **{c: c for c in "X:1KC"}})
+    no_copies = tuple(tuple(0.0 for _ in range(17)) for _ in range(12))
+    bars = {}
+    for tries in (0, 8):
+        form = FormConfig(weights=no_copies, cadence_tries=0, notation_tries=tries)
+        tunes = sample_tunes(net, vocab, prime, 100, np.random.default_rng(0), form=form, max_chars=400)
+        assert all(t.endswith("B\n") for t in tunes)  # each ended as these tunes end
+        bars[tries] = [len(bar_starts(t)) for t in tunes]
+    assert sum(b >= 8 for b in bars[0]) <= 5 and sum(b >= 8 for b in bars[8]) >= 95, bars
+
+
 def test_form_files_without_notation_tries_get_the_default(tmp_path):
     path = tmp_path / "form.json"
     FormConfig(weights=tuple(tuple(0.0 for _ in range(17)) for _ in range(12)), notation_tries=3).save(path)

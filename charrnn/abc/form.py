@@ -21,6 +21,7 @@ _NOTE_LETTER = re.compile(r"[A-Ga-g]")
 _ENDING = re.compile(r"[|\]]\s*\[?1")  # |1 or [1: a first ending, which leads back, not home
 _PLACED = re.compile(r"\[(?:\d|[A-Za-z]:)")  # an ending [1 or an inline field [V:2] inside a bar
 _PART_CLOSE = re.compile(r"(?::\||\|\]|\|\||::)$")
+MIN_BARS = 8  # a tune needs this many bars to count as one (charrnn.tune's validity test)
 DISTANCES = 16  # a bar may copy one up to 16 bars back (two 8-bar parts)
 POSITIONS = 12  # a bar's place in its part: 0..11 (later bars share the last)
 PART_END = DISTANCES  # offer column of the previous part's last bar; d bars back is column d - 1
