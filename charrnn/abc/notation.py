@@ -1,6 +1,6 @@
 """Notation errors: text that breaks ABC's rules, whatever a parser then makes of it.
 
-    notation_errors("K:G\\n|:GABc dBAG:|2 FDEF G4|]")  ->  [(19, 'a second ending with no first ending before it')]
+    notation_errors("K:G\\n|:GABc dBAG:|2 FDEF G4|]")  ->  [(17, 'a second ending with no first ending before it')]
 
 The mistakes behind most of the shipped model's tunes that music21 could not play or abc2midi
 reported an error in (of 4,233 human tunes in data/abc, how many make each):
@@ -81,7 +81,7 @@ def notation_errors(abc, complete=False):
     errors += [(m.start(), "a chord left open") for m in _OPEN_CHORD.finditer(masked)]
     errors += [(m.start(), "quoted text left open") for m in _OPEN_QUOTE.finditer(masked + "\n" * complete)]
     # Events in order: bar lines (their repeat signs) and ending marks (their numbers).
-    events = sorted([(start, tok) for start, _, tok in lines] + _endings(masked, lines))
+    events = sorted([(start, tok) for start, _, tok in lines] + _endings(masked, lines), key=lambda e: e[0])
     first_open = second_due = repeat_open = False  # an ending 1 awaits its :|; a :| closed one; a |: awaits its :|
     for index, what in events:
         if isinstance(what, int):
