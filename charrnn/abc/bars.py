@@ -27,9 +27,10 @@ def mask(text):
     return _MASK.sub(lambda m: " " * len(m.group()), text)
 
 
-def bar_lines(text):
-    """(start, end, token) of each bar line in ABC text (a tune body, or a whole tune)."""
-    return [(m.start(), m.end(), m.group()) for m in _BAR.finditer(mask(text))]
+def bar_lines(text, masked=None):
+    """(start, end, token) of each bar line in ABC text (a tune body, or a whole tune);
+    `masked`: mask(text), where the caller has it already."""
+    return [(m.start(), m.end(), m.group()) for m in _BAR.finditer(mask(text) if masked is None else masked)]
 
 
 _AROUND = re.compile(r"^[A-Za-z]:.*$|%.*$", re.M)  # field lines and comments: next to a bar, not in it

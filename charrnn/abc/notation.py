@@ -50,6 +50,8 @@ def _endings(masked, lines):
 
 def _ties(masked, complete):
     """(index, what) of each tie that does not join two notes of the same pitch."""
+    if "-" not in masked:  # (the sampler asks at every bar start: most bars have no tie)
+        return
     masked = _CHORD.sub(lambda m: "[" + " " * (len(m.group()) - 1), masked)
     end = len(masked.rstrip())
     for m in _TIE.finditer(masked):
@@ -64,6 +66,8 @@ def _ties(masked, complete):
 
 def _parts(abc):
     """(index, what) of each body P: line naming a part that the header's P: does not."""
+    if "P:" not in abc:
+        return []
     header, body = split_header(abc)
     named = header_field(header, "P") or ""
     offset = len(abc) - len(body)
@@ -75,13 +79,15 @@ def notation_errors(abc, complete=False):
     """[(index, what)] of each notation error in `abc`, by index: a tune so far, or with
     `complete` a whole tune (then what is left open at its end is an error too)."""
     masked = mask(abc).replace("\\\n", "  ")  # a line continuation is space
-    lines = bar_lines(abc)
+    lines = bar_lines(abc, masked)
     errors = [(m.start(), "stacked accidentals") for m in _STACKED.finditer(masked)]
     errors += list(_ties(masked, complete)) + _parts(abc)
     errors += [(m.start(), "a chord left open") for m in _OPEN_CHORD.finditer(masked)]
     errors += [(m.start(), "quoted text left open") for m in _OPEN_QUOTE.finditer(masked + "\n" * complete)]
-    # Events in order: bar lines (their repeat signs) and ending marks (their numbers).
-    events = sorted([(start, tok) for start, _, tok in lines] + _endings(masked, lines), key=lambda e: e[0])
+    # Events in order: bar lines with repeat signs or double (a plain | changes nothing) and
+    # ending marks (their numbers).
+    events = sorted([(start, tok) for start, _, tok in lines if tok != "|"] + _endings(masked, lines),
+                    key=lambda e: e[0])
     first_open = second_due = repeat_open = False  # an ending 1 awaits its :|; a :| closed one; a |: awaits its :|
     for index, what in events:
         if isinstance(what, int):
