@@ -66,7 +66,7 @@ def test_sampler_writes_a_bar_with_a_notation_error_again():
         tunes = sample_tunes(net, vocab, HEADER, 100, np.random.default_rng(0), form=form, max_chars=400,
                              start=None)
         broken[tries] = sum(bool(_errors_between_bars(t)) for t in tunes)
-    assert broken[0] >= 40 and broken[8] <= 1, broken
+    assert broken[0] >= 40 and broken[8] <= 3, broken
 
 
 class BigramNet:
