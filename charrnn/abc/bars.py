@@ -73,7 +73,7 @@ def is_double(token):  # || |] [|: the section lines a repeat without |: also go
     return any(s in token for s in ("||", "|]", "[|"))
 
 
-_SECOND_ENDING_AHEAD = re.compile(r"\s*\[?2")
+ENDING = re.compile(r"\s*\[?(\d)")  # |1, :|2, | [1: the ending (its number) a bar line leads into
 _NOTE_LETTER = re.compile(r"[A-Ga-g]")
 
 
@@ -97,7 +97,8 @@ def structure_counts(abc):
         if token == "|":
             plain_bars += 1
             continue
-        if ends and not starts and _SECOND_ENDING_AHEAD.match(masked, end):
+        ending = ENDING.match(masked, end)
+        if ends and not starts and ending and ending.group(1) == "2":
             continue  # the repeat of a first ending: the part goes on into its second ending
         if plain_bars and _NOTE_LETTER.search(masked, segment_start, start):
             counts["parts"] += 1

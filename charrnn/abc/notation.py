@@ -21,10 +21,9 @@ The sampler (charrnn.nn.form) writes a bar again when it makes one of them.
 """
 import re
 
-from .bars import bar_lines, ends_repeat, is_double, mask, starts_repeat
+from .bars import ENDING, bar_lines, ends_repeat, is_double, mask, starts_repeat
 from .header import header_field, split_header
 
-_AFTER_BAR = re.compile(r"\s*\[?(\d)")  # |1  :|2  | [1: the ending a bar line leads into
 _LOOSE = re.compile(r"\[(\d)")  # [1 with no bar line before it: a shorthand some transcribers use
 _STACKED = re.compile(r"(?:\^[=_]|_[=^]|=[=^_]|\^\^\^|___)[A-Ga-g]")
 _CHORD = re.compile(r"\[(?=[_=^A-Ga-g])[^\]\n|]*\]")  # [CEG]: a tie to or from a chord is not checked
@@ -40,7 +39,7 @@ def _endings(masked, lines):
     """(index, number) of each ending mark, in order."""
     marks = {}
     for _, end, _ in lines:
-        m = _AFTER_BAR.match(masked, end)
+        m = ENDING.match(masked, end)
         if m:
             marks[m.start(1)] = int(m.group(1))
     for m in _LOOSE.finditer(masked):

@@ -19,12 +19,8 @@ out (`A :|\\n|: B :|`, `A :: B :|`).
 Both read bar lines outside quoted text and `!decorations!`, and leave a start alone when a
 pickup or an ending number (`:|2`) stands between it and the bar line before.
 """
-import re
-
-from .bars import bar_lines, ends_repeat, is_double, starts_repeat
+from .bars import ENDING, bar_lines, ends_repeat, is_double, starts_repeat
 from .header import split_header
-
-_ENDING = re.compile(r"\s*\[?\d")  # |1, :|2, |[1: a first or second ending follows the bar line
 
 
 def _rewrite(abc, edits):
@@ -62,7 +58,7 @@ def explicit_repeats(abc):
     edits, open_, back_to = {}, False, None  # back_to: where a repeat without |: would start
     for start, end, tok in bar_lines(body):
         if ends_repeat(tok):
-            if not open_ and back_to is not None and not _ENDING.match(body, back_to):
+            if not open_ and back_to is not None and not ENDING.match(body, back_to):
                 edits[back_to, back_to] = " |:"
             if starts_repeat(tok) and tok != "::":  # music21 reads ":|:" as an end only
                 edits[start, end] = "::"

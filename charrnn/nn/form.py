@@ -182,8 +182,8 @@ class FormSampler:
         self.failed = np.zeros(n, dtype=bool)
         self.first = [None] * n  # ids of the first closing bar (bar start to bar line), kept if no try closes
         # A bar that made a notation error (charrnn.abc.notation) goes back to its start: `broken`
-        # until the rewind, `fixing` until the restore; `fixes` counts the rewrites of the bar.
-        self.broken, self.fixing = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+        # until the restore; `fixes` counts the rewrites of the bar.
+        self.broken = np.zeros(n, dtype=bool)
         self.fixes = np.zeros(n, dtype=np.int64)
         self.cache_config, self.cache = form.cache(), None  # LaneCache, made at the first step
 
@@ -221,8 +221,8 @@ class FormSampler:
                 self.failed[lane] = True
                 continue
             text = self._text(lane, out, length)
-            # the bar just written, with its bar line, its ending number and the note it ties to
-            errors = len(notation_errors(text + self.vocab.chars[ids[j]])) if self.notation_tries else 0
+            upto = text + self.vocab.chars[ids[j]]  # the bar just written, its bar line, ending and next note
+            errors = len(notation_errors(upto)) if self.notation_tries else 0
             if self._breaks_notation(lane, errors):
                 self.broken[lane] = True
                 continue
@@ -235,7 +235,7 @@ class FormSampler:
                                     flags=(self.after_bar[lane], self.line_start[lane]),
                                     cached=0 if self.cache is None else self.cache.count[lane],
                                     cadence=(self.retry[lane], self.tried[lane], self.first[lane]), errors=errors)
-            pos, offers = bars.bar_start(text + self.vocab.chars[ids[j]], len(text))
+            pos, offers = bars.bar_start(upto, len(text))
             self.judged[lane] = False
             weights = offer_weights(self.w, pos, [c for c, _ in offers])
             r = self.rng.random()
@@ -278,7 +278,7 @@ class FormSampler:
             saved = self.saved[lane]
             if self.broken[lane] or (done[j] and not self.queue[lane] and self.notation_tries and self._breaks_notation(
                     lane, self._ending_problems(lane, out, length))):
-                self.broken[lane], self.fixing[lane], back[j] = False, True, True
+                self.broken[lane], back[j] = True, True
                 self.fixes[lane] += 1
                 continue
             if not self.tries:
@@ -321,9 +321,9 @@ class FormSampler:
             self.after_bar[lane], self.line_start[lane] = saved["flags"]
             self.in_body[lane], self.k_line[lane] = True, False
             self.queue[lane], self.judged[lane] = [], False
-            if self.fixing[lane]:  # a notation error: the bar again, as a cadence try if it was one
+            if self.broken[lane]:  # a notation error: the bar again, as a cadence try if it was one
                 retry, self.tried[lane], self.first[lane] = saved["cadence"]
-                self.retry[lane], self.fixing[lane] = RETRY_PENDING if retry else 0, False
+                self.retry[lane], self.broken[lane] = RETRY_PENDING if retry else 0, False
             elif self.tried[lane] > self.tries:  # out of tries: the first closing bar, written as a copy
                 self.queue[lane], self.retry[lane] = list(self.first[lane]), 0
             else:
