@@ -193,7 +193,7 @@ def train(data="data/abc", out="runs/default", epochs=TRAIN_DEFAULTS.epochs, sav
     learning_rate = defaults["learning_rate"] if learning_rate is None else learning_rate
     _check_train_args(epochs, save_every, batch_size, seq_len, learning_rate, random_seed, time_limit)
     precision = resolve_precision(precision)
-    from .nn.distribute import (adam, build_before_fit, distribute_lanes, is_chief, lanes_per_replica, make_strategy,
+    from .nn.distribute import (adam, distribute_lanes, is_chief, lanes_per_replica, make_strategy, patch_multiworker_fit,
                                  scratch_run_folder)
 
     if arch == "transformer" and distribute != "none":
@@ -269,7 +269,7 @@ def train(data="data/abc", out="runs/default", epochs=TRAIN_DEFAULTS.epochs, sav
             optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
         compile_model(model, optimizer=optimizer)
     if not transformer:
-        build_before_fit(model, strategy, rows, seq_len)
+        patch_multiworker_fit(model, strategy)
     try:
         return model.fit(train_ds, validation_data=valid_ds, epochs=epochs, initial_epoch=done, shuffle=False,
                          steps_per_epoch=steps,

@@ -134,3 +134,16 @@ def test_time_limit_must_be_positive_minutes(tmp_path, tiny_corpus):
     for bad in (0, -5, "10", float("nan")):
         with pytest.raises(CharrnnError, match="time_limit"):
             charrnn.train(data=tiny_corpus, out=tmp_path / "r", time_limit=bad, verbose=False)
+
+
+def test_fit_traces_its_step_once(tmp_path, tiny_corpus, monkeypatch):
+    """compile_model creates Adam's slots and the metrics' totals (build_training_state), so fit
+    traces its training step once; Keras left alone creates them in a first trace and traces again."""
+    import keras
+
+    traces, step = [], keras.Model.train_step
+    monkeypatch.setattr(keras.Model, "train_step", lambda self, data: traces.append(1) or step(self, data))
+    charrnn.train(data=tiny_corpus, out=tmp_path / "run", epochs=2, batch_size=8, seq_len=32, layers=1,
+                  units=16, embedding=8, verbose=False)
+    assert len(read_log(tmp_path / "run")) == 2
+    assert len(traces) == 1

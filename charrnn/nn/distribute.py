@@ -105,20 +105,17 @@ def worker_lanes(context, ids, batch_size, seq_len, overlap=False):
     return dataset.with_options(options)
 
 
-def build_before_fit(model, strategy, rows, seq_len):
+def patch_multiworker_fit(model, strategy):
     """Work around Keras 3's fit under MultiWorkerMirroredStrategy (Keras 3.15, TensorFlow 2.21;
     tensorflow/tensorflow#72388); nothing changes on one machine.
 
     fit builds the metrics from a first batch that it averages across workers with
-    strategy.reduce, which fails for an (x, y) pair: they are built here from a replica's batch
-    shape instead. And it averages each step's logs with strategy.reduce(..., axis=0), which fails
+    strategy.reduce, which fails for an (x, y) pair: compile_model has built them from a replica's
+    batch shape (charrnn.nn.model.build_training_state), so that build is turned off. And it averages each step's logs with strategy.reduce(..., axis=0), which fails
     for scalars: the steps return them as shape (1,) (every replica holds the same, all-reduced
     metric values, so the average is that value)."""
     if not strategy.extended._in_multi_worker_mode():
         return
-    ids = tf.zeros((rows, seq_len), tf.int32)
-    with strategy.scope():
-        model._symbolic_build(data_batch=(ids, ids))
     model._maybe_symbolic_build = lambda iterator=None, data_batch=None: None
     for name in ("train_step", "test_step"):
         step = getattr(model, name)

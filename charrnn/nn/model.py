@@ -60,4 +60,18 @@ def compile_model(model, **options):
     # transformer's accuracy and bits per character must leave its padding out as its loss does
     # (with no weights, the RNN's, they are the plain means).
     model.compile(loss=loss, weighted_metrics=["accuracy", bits_per_char], **options)
+    build_training_state(model)
     return model
+
+
+def build_training_state(model):
+    """Create the optimizer's slots and the loss's and metrics' totals now, from the model's input
+    shape, rather than inside the first trace of fit's or evaluate's step function.
+
+    Keras 3 on TensorFlow without a distribution strategy leaves them to that trace, and a
+    tf.function that creates variables is traced twice: about 4 s of every fit and evaluate on a
+    2-core CPU, most of a small run's start-up. Trainer._symbolic_build is private (Keras pinned
+    in setup.cfg); tests/test_train.py::test_fit_traces_its_step_once notices if it stops building.
+    Call it inside the strategy's scope, as compile (the slots go on every replica)."""
+    ids = keras.KerasTensor(model.inputs[0].shape, "int32")  # (batch, seq_len); None where any
+    model._symbolic_build(data_batch=(ids, ids))
