@@ -80,6 +80,25 @@ def test_plot_history_draws_from_the_log(tmp_path):
     assert not (tmp_path / "history.tmp.png").exists()
 
 
+def test_plot_history_after_the_first_epoch_then_once_a_minute_and_at_the_end(tmp_path):
+    log, png = tmp_path / "log.csv", tmp_path / "history.png"
+    log.write_text("epoch,accuracy,bits_per_char,loss\n0,0.3,3.0,2.1\n")
+    now = [0.0]
+    callback = PlotHistory(log, png, every=60, clock=lambda: now[0])
+    drawn = []
+    for epoch, seconds in enumerate([20, 20, 20, 20, 70, 10]):  # epochs end at 20, 40, 60, 80, 150, 160 s
+        now[0] += seconds
+        png.unlink(missing_ok=True)
+        callback.on_epoch_end(epoch)
+        drawn.append(png.exists())
+    assert drawn == [True, False, False, True, True, False]  # 60 s after the last plot, or more
+    callback.on_train_end()
+    assert png.exists()  # the last epoch, plotted as training ends
+    png.unlink()
+    callback.on_train_end()
+    assert not png.exists()  # nothing new to plot
+
+
 def test_run_callbacks_commit_after_the_schedule_and_checkpoints(tmp_path):
     callbacks = run_callbacks(tmp_path, save_every=10, has_validation=False, verbose=False)
     kinds = [type(c) for c in callbacks]
