@@ -28,7 +28,7 @@ from .nn.ids import encode_file, ids_dtype, open_ids
 from .nn.sampling import START_FILE
 from .nn.vocab import Vocabulary
 from .sources import (DEFAULT_COLLECTIONS, AbcTune, Skips, corpus_files, music21_collection_dir,  # noqa: F401
-                      normalise_tune, source_files, unique_tunes)
+                      normalise_tune, source_files, unique_tunes, unread_files)
 
 VALID_EVERY = 10
 START_TUNES = 64  # tunes a run's start.abc holds (charrnn.nn.sampling.StartTunes)
@@ -160,6 +160,10 @@ def build_corpus(sources=DEFAULT_COLLECTIONS, out="data/abc", workers=None, prog
         if created and not any(out.iterdir()):
             out.rmdir()
         raise
+    for folder, other in unread_files(sources):  # a tune book saved as .txt is not read: say so
+        names = ", ".join(f.name for f in other[:3]) + (", ..." if len(other) > 3 else "")
+        skips.files.append((f"{len(other)} file{'s' * (len(other) > 1)} in {folder}",
+                            f"not .abc or MIDI ({names}): rename ABC text to .abc to read it"))
     for line in skips.lines():  # the skip summary: one line a file, then the tunes dropped
         print(line, file=sys.stderr)
     train, valid = writer.tunes["train"], writer.tunes["valid"]

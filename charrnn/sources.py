@@ -130,6 +130,19 @@ def source_files(source):
     return [(folder.name, f) for f in files]
 
 
+def unread_files(sources):
+    """[(folder, files)]: per folder among the sources, the files under it that are neither .abc nor
+    MIDI, which a build does not read (hidden ones, such as .git's, aside)."""
+    found = []
+    for source in map(Path, sources):
+        if source.is_dir():
+            other = sorted(f for f in source.rglob("*") if f.is_file() and f.suffix.lower() not in SUFFIXES
+                           and not any(part.startswith(".") for part in f.relative_to(source).parts))
+            if other:
+                found.append((source, other))
+    return found
+
+
 def corpus_files(sources):
     """Every (collection, file) of the sources, in order; errors for a missing source come before any work,
     as does a missing midi2abc when there are MIDI files."""

@@ -162,6 +162,20 @@ def test_skip_summary_one_line_per_bad_file(tmp_path, capsys, monkeypatch):
     assert "Traceback" not in "".join(err)
 
 
+def test_files_a_build_does_not_read_are_named_in_one_line(tmp_path, capsys):
+    src = tmp_path / "tunes"
+    for folder in (src / "more", src / ".git"):
+        folder.mkdir(parents=True)
+    write(src / "good.abc", JIG + "\n" + REEL)
+    write(src / "book.txt", JIG.replace("X:1", "X:2"))
+    write(src / "more" / "cover.pdf", b"%PDF-1.4")
+    write(src / ".git" / "config", "[core]\n")
+    summary = charrnn.build_corpus([str(src)], out=tmp_path / "c")
+    err = capsys.readouterr().err.strip().splitlines()
+    assert summary["tunes"] == 2 and err == summary["skipped"]
+    assert err == [f"skipped 2 files in {src}: not .abc or MIDI (book.txt, cover.pdf): rename ABC text to .abc to read it"]
+
+
 def test_no_tunes_at_all_is_one_error_and_writes_nothing(tmp_path):
     write(tmp_path / "notes.abc", "just words\n")
     with pytest.raises(CharrnnError, match="no ABC tunes found: 1 file skipped, the first .*notes.abc: no tunes"):
