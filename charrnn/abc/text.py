@@ -1,8 +1,8 @@
 """ABC files as text: read them (whole, or in pieces for big files), cut them into tunes, join
 tunes back into one text."""
 import codecs
+import math
 import re
-from pathlib import Path
 
 from ..errors import CharrnnError
 
@@ -12,21 +12,13 @@ def normalise_newlines(text):
 
 
 def read_abc_text(path):
-    """Read an ABC file as text: UTF-8, else Latin-1 (old tune books); newlines made '\\n'."""
-    path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as e:
-        raise CharrnnError(f"{path}: cannot read file ({e.strerror or e})") from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = raw.decode("latin-1")  # every byte is a Latin-1 character, so this cannot fail
-    return normalise_newlines(text)
+    """Read an ABC file as text: UTF-8, else Latin-1 (old tune books; abc_encoding); newlines made '\\n'."""
+    return "".join(piece for piece, _ in read_abc_pieces(path, size=math.inf))
 
 
 def abc_encoding(path, block=1 << 20):
-    """'utf-8-sig' when the whole file is UTF-8, else 'latin-1' (read_abc_text's rule), read in blocks."""
+    """'utf-8-sig' when the whole file is UTF-8, else 'latin-1' (old tune books: every byte is a
+    Latin-1 character, so that cannot fail), read in blocks."""
     decoder = codecs.getincrementaldecoder("utf-8")()
     try:
         with open(path, "rb") as f:
