@@ -138,7 +138,7 @@ def build_corpus(sources=DEFAULT_COLLECTIONS, out="data/abc", workers=None, prog
 
     out = check_out_folder(out)
     sources = list(sources) or list(DEFAULT_COLLECTIONS)
-    files = corpus_files(sources)  # a missing source is an error before anything is written
+    files = corpus_files(sources, out)  # a missing source is an error before anything is written
     created = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
     writer, skips = CorpusWriter(out), Skips()
@@ -160,7 +160,7 @@ def build_corpus(sources=DEFAULT_COLLECTIONS, out="data/abc", workers=None, prog
         if created and not any(out.iterdir()):
             out.rmdir()
         raise
-    for folder, other in unread_files(sources):  # a tune book saved as .txt is not read: say so
+    for folder, other in unread_files(sources, out):  # a tune book saved as .txt is not read: say so
         names = ", ".join(f.name for f in other[:3]) + (", ..." if len(other) > 3 else "")
         skips.files.append((f"{len(other)} file{'s' * (len(other) > 1)} in {folder}",
                             f"not .abc or MIDI ({names}): rename ABC text to .abc to read it"))

@@ -130,23 +130,31 @@ def source_files(source):
     return [(folder.name, f) for f in files]
 
 
-def unread_files(sources):
+def _outside(out):
+    """A test of paths: not under folder `out` (None: every path passes)."""
+    out = Path(out).resolve() if out is not None else None
+    return lambda path: out is None or out not in Path(path).resolve().parents
+
+
+def unread_files(sources, out=None):
     """[(folder, files)]: per folder among the sources, the files under it that are neither .abc nor
-    MIDI, which a build does not read (hidden ones, such as .git's, aside)."""
-    found = []
+    MIDI, which a build does not read (hidden ones, such as .git's, and the corpus folder `out` aside)."""
+    found, outside = [], _outside(out)
     for source in map(Path, sources):
         if source.is_dir():
             other = sorted(f for f in source.rglob("*") if f.is_file() and f.suffix.lower() not in SUFFIXES
-                           and not any(part.startswith(".") for part in f.relative_to(source).parts))
+                           and not any(part.startswith(".") for part in f.relative_to(source).parts) and outside(f))
             if other:
                 found.append((source, other))
     return found
 
 
-def corpus_files(sources):
+def corpus_files(sources, out=None):
     """Every (collection, file) of the sources, in order; errors for a missing source come before any work,
-    as does a missing midi2abc when there are MIDI files."""
-    files = [pair for source in sources for pair in source_files(source)]
+    as does a missing midi2abc when there are MIDI files. Files under `out`, the corpus being written
+    (it may lie in a source folder), are not the corpus's sources: a rebuild does not read the last one."""
+    outside = _outside(out)
+    files = [pair for source in sources for pair in source_files(source) if outside(pair[1])]
     if any(path.suffix.lower() in MIDI_SUFFIXES for _, path in files):
         find_tool("midi2abc")
     return files

@@ -170,10 +170,13 @@ def test_files_a_build_does_not_read_are_named_in_one_line(tmp_path, capsys):
     write(src / "book.txt", JIG.replace("X:1", "X:2"))
     write(src / "more" / "cover.pdf", b"%PDF-1.4")
     write(src / ".git" / "config", "[core]\n")
-    summary = charrnn.build_corpus([str(src)], out=tmp_path / "c")
-    err = capsys.readouterr().err.strip().splitlines()
-    assert summary["tunes"] == 2 and err == summary["skipped"]
-    assert err == [f"skipped 2 files in {src}: not .abc or MIDI (book.txt, cover.pdf): rename ABC text to .abc to read it"]
+    for _ in range(2):  # the corpus folder inside the source folder: neither named nor read again
+        summary = charrnn.build_corpus([str(src)], out=src / "corpus")
+        err = capsys.readouterr().err.strip().splitlines()
+        assert summary["tunes"] == 2 and err == summary["skipped"]
+        assert err == [f"skipped 2 files in {src}: not .abc or MIDI (book.txt, cover.pdf): "
+                       "rename ABC text to .abc to read it"]
+        assert "corpus" not in (src / "corpus" / "provenance.csv").read_text()
 
 
 def test_no_tunes_at_all_is_one_error_and_writes_nothing(tmp_path):
