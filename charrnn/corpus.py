@@ -160,10 +160,7 @@ def build_corpus(sources=DEFAULT_COLLECTIONS, out="data/abc", workers=None, prog
         if created and not any(out.iterdir()):
             out.rmdir()
         raise
-    for folder, other in unread_files(sources, out):  # a tune book saved as .txt is not read: say so
-        names = ", ".join(f.name for f in other[:3]) + (", ..." if len(other) > 3 else "")
-        skips.files.append((f"{len(other)} file{'s' * (len(other) > 1)} in {folder}",
-                            f"not .abc or MIDI ({names}): rename ABC text to .abc to read it"))
+    skips.unread = unread_files(sources, out)
     for line in skips.lines():  # the skip summary: one line a file, then the tunes dropped
         print(line, file=sys.stderr)
     train, valid = writer.tunes["train"], writer.tunes["valid"]

@@ -53,13 +53,19 @@ class AbcTune:
 
 @dataclass
 class Skips:
-    """What a build left out: one line per file it could not use, and tunes dropped by reason."""
+    """What a build left out: one line per file it could not use, one per folder naming the files it
+    did not read (unread_files), and tunes dropped by reason."""
 
     files: list = field(default_factory=list)
+    unread: list = field(default_factory=list)  # [(folder, files)]
     tunes: Counter = field(default_factory=Counter)
 
     def lines(self):
         out = [f"skipped {path}: {why}" for path, why in self.files]
+        for folder, other in self.unread:  # a tune book saved as .txt is not read: say so
+            names = ", ".join(f.name for f in other[:3]) + (", ..." if len(other) > 3 else "")
+            out.append(f"skipped {len(other)} file{'s' * (len(other) > 1)} in {folder}: not .abc or MIDI "
+                       f"({names}): rename ABC text to .abc to read it")
         if self.tunes:
             counts = ", ".join(f"{n} {why}" for why, n in self.tunes.most_common())
             out.append(f"dropped {sum(self.tunes.values())} tunes: {counts}")

@@ -193,8 +193,8 @@ def train(data="data/abc", out="runs/default", epochs=TRAIN_DEFAULTS.epochs, sav
     learning_rate = defaults["learning_rate"] if learning_rate is None else learning_rate
     _check_train_args(epochs, save_every, batch_size, seq_len, learning_rate, random_seed, time_limit)
     precision = resolve_precision(precision)
-    from .nn.distribute import (adam, distribute_lanes, is_chief, lanes_per_replica, make_strategy, patch_multiworker_fit,
-                                 scratch_run_folder)
+    from .nn.distribute import (adam, distribute_lanes, is_chief, lanes_per_replica, make_strategy,
+                                 patch_multiworker_fit, scratch_run_folder)
 
     if arch == "transformer" and distribute != "none":
         raise CharrnnError("--distribute is for --arch rnn: the transformer's windows are not yet tested under "

@@ -111,9 +111,10 @@ def patch_multiworker_fit(model, strategy):
 
     fit builds the metrics from a first batch that it averages across workers with
     strategy.reduce, which fails for an (x, y) pair: compile_model has built them from a replica's
-    batch shape (charrnn.nn.model.build_training_state), so that build is turned off. And it averages each step's logs with strategy.reduce(..., axis=0), which fails
-    for scalars: the steps return them as shape (1,) (every replica holds the same, all-reduced
-    metric values, so the average is that value)."""
+    batch shape (charrnn.nn.model.build_training_state), so that build is turned off. And it
+    averages each step's logs with strategy.reduce(..., axis=0), which fails for scalars: the steps
+    return them as shape (1,) (every replica holds the same, all-reduced metric values, so the
+    average is that value)."""
     if not strategy.extended._in_multi_worker_mode():
         return
     model._maybe_symbolic_build = lambda iterator=None, data_batch=None: None
