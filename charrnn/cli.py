@@ -27,7 +27,7 @@ SUBCOMMAND_MODULES = [
     "charrnn.render",
     "charrnn.evaluation.evaluate",
     "charrnn.survey",
-    "charrnn.form",
+    "charrnn.form.command",
     "charrnn.composer.server",
 ]
 

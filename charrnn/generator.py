@@ -7,8 +7,6 @@
 
     charrnn generate -n 10 --temperature 0.9 --seed 'X:1\\nM:6/8\\n' --random-seed 7 --out samples/
 """
-import math
-import numbers
 import os
 import re
 import sys
@@ -19,14 +17,16 @@ from pathlib import Path
 import numpy as np
 
 from . import steering
+from .checks import check_generate
 from .errors import CharrnnError, check_out_folder
 from .files import replacing, write_text_atomic
 from .nn.attention_step import AttentionStep
 from .nn.checkpoint import NotKeras3Weights, read_weights
 from .nn.config import ModelConfig
-from .nn.form import FORM_FILE, FormConfig
-from .nn.form_fit import gain_nats, tune_rows
-from .nn.sampling import SAMPLING, START_FILE, StartStates, StartTunes, check_sampling_args, sample_tunes
+from .form.config import FORM_FILE, FormConfig
+from .form.fit import gain_nats, tune_rows
+from .form.sampler import lane_hook
+from .nn.sampling import SAMPLING, START_FILE, StartStates, StartTunes, sample_tunes
 from .nn.stepnet import StepNet, blas_threads
 from .nn.vocab import Vocabulary
 from .tune import Tune, is_valid_tune
@@ -37,24 +37,6 @@ WEIGHT_FILES = ("best.weights.h5", "last.weights.h5")
 def default_weights_dir():
     """$CHARRNN_WEIGHTS, else the weights/ folder shipped beside the package."""
     return Path(os.environ.get("CHARRNN_WEIGHTS", Path(__file__).resolve().parent.parent / "weights"))
-
-
-def check_generate_args(seed, n, temperature, top_k, top_p, max_chars, random_seed):
-    """Arguments of generate() of the wrong type or out of range: a CharrnnError naming the argument."""
-    def whole(name, value, low):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low):
-            raise CharrnnError(f"{name} must be a whole number at least {low}, not {value!r}")
-
-    if not isinstance(seed, str):
-        raise CharrnnError(f"seed must be text (a str such as 'X:'), not {seed!r}")
-    whole("n", n, 1)
-    whole("max_chars", max_chars, 1)
-    whole("top_k", top_k, 1)
-    whole("random_seed", random_seed, 0)
-    for name, value in (("temperature", temperature), ("top_p", top_p)):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Real)
-                                  or not math.isfinite(value)):
-            raise CharrnnError(f"{name} must be a finite number, not {value!r}")
 
 
 def _weights_file(folder):
@@ -85,7 +67,7 @@ class CharModel:
         start_file = self.folder / START_FILE
         self.start = (StartTunes.load(self.net, self.vocab, start_file) if start_file.is_file()
                       else StartStates(self.net, self.vocab))
-        # Copied bars and cadences on the tonic (charrnn.nn.form), fitted by `charrnn form fit`.
+        # Copied bars and cadences on the tonic (charrnn.form), fitted by `charrnn form fit`.
         # `read_form=False` leaves it unread: refitting it, or training from these weights.
         form_file = self.folder / FORM_FILE
         self.form = FormConfig.load(form_file) if read_form and form_file.is_file() else None
@@ -156,17 +138,12 @@ class CharModel:
 
         `form=True` samples with the model's form.json when it has one (copied bars, cadences on
         the tonic); False samples the network alone; a FormConfig uses that one."""
-        check_generate_args(seed, n, temperature, top_k, top_p, max_chars, random_seed)
-        check_sampling_args(temperature, top_k, top_p)
-        if n < 1 or max_chars < 1:
-            raise CharrnnError("n and max_chars must be at least 1")
-        if not seed:
-            raise CharrnnError("seed must not be empty (use 'X:' to start a tune)")
+        check_generate(seed, n, temperature, top_k, top_p, max_chars, random_seed)
         rng = np.random.default_rng(random_seed)
         form = self.form if form is True else (form or None)
         with blas_threads():
             texts = sample_tunes(self.net, self.vocab, seed, n, rng, temperature=temperature,
-                                 top_k=top_k, top_p=top_p, max_chars=max_chars, form=form, start=self.start)
+                                 top_k=top_k, top_p=top_p, max_chars=max_chars, hook=lane_hook(form, self.vocab), start=self.start)
         return [Tune(t) for t in texts]
 
     def form_bpc(self, tunes, form=None):
@@ -294,8 +271,8 @@ def write_tunes(tunes, out):
 
 def _run(args):
     check_out_folder(args.out)  # before the sampling, not after it
-    check_generate_args(args.seed, args.n, args.temperature, args.top_k, args.top_p, args.max_chars,
-                        args.random_seed)
+    check_generate(args.seed.replace("\\n", "\n"), args.n, args.temperature, args.top_k, args.top_p,
+                   args.max_chars, args.random_seed)
     model = load(args.model)
     options = dict(seed=args.seed.replace("\\n", "\n"), temperature=args.temperature, top_k=args.top_k,
                    top_p=args.top_p, max_chars=args.max_chars, form=not args.no_form)

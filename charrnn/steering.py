@@ -19,10 +19,10 @@ import numpy as np
 
 from .abc.bars import bar_spans
 from .abc.header import set_field, split_header
+from .checks import MAX_LANES, check_sampling, check_whole
 from .errors import CharrnnError
-from .nn.form import FormSampler
-from .nn.sampling import (_feed, _sample_lanes, check_sampling_args, next_char_probs, put_states, sample_tunes,
-                          tune_limit)
+from .form.sampler import FormSampler
+from .nn.sampling import feed, log_likelihood, sample_lanes, sample_until, tune_limit
 from .tune import Tune
 
 FIELD_ORDER = ("T", "R", "M", "L", "K")  # the corpus' header order, after X:
@@ -128,54 +128,11 @@ class _BarCounter:
         return 0
 
 
-def _sample_until(net, vocab, state, logits, stop, rng, temperature, top_k, top_p, limit):
-    """Sample each lane until stop(lane, ch, text so far) says 1 (done) or -1 (failed); the char
-    it stops at is not kept. Lanes still going after `limit` chars fail.
-
-    Returns (texts, done flags, end states, logits at the stop) per lane."""
-    lanes = len(logits)
-    texts, finished = [""] * lanes, np.zeros(lanes, bool)
-    ends = [[s.copy() for s in layer] for layer in state]
-    end_logits = logits.copy()
-    active = np.ones(lanes, bool)
-    for _ in range(limit):
-        probs = next_char_probs(logits, temperature, top_k, top_p)
-        u = rng.random((lanes, 1))
-        ids = np.minimum((np.cumsum(probs, axis=1) < u).sum(axis=1), probs.shape[1] - 1)
-        for lane in np.flatnonzero(active):
-            ch = vocab.chars[ids[lane]]
-            verdict = stop(lane, ch, texts[lane])
-            if verdict:
-                finished[lane], active[lane] = verdict > 0, False
-                put_states(ends, [lane], state, [lane])
-                end_logits[lane] = logits[lane]
-            else:
-                texts[lane] += ch
-        if not active.any() or net.full(state):
-            break
-        logits = net.step(ids, state)
-    return texts, finished, ends, end_logits
-
-
-def _log_likelihood(net, state, logits, ids):
-    """Per lane: log p(ids | state), the first id read from `logits`."""
-    total = np.zeros(len(logits))
-    for t, i in enumerate(ids):
-        z = logits.astype(np.float64)
-        z = z - z.max(axis=1, keepdims=True)
-        total += z[:, i] - np.log(np.exp(z).sum(axis=1))
-        if t + 1 < len(ids):
-            if net.full(state):  # what follows lies past a transformer's context: not scored
-                break
-            logits = net.step(np.full(len(logits), i), state)
-    return total
-
-
 def _sample_title(model, rng, temperature, top_k, top_p):
     net, vocab = model.net, model.vocab
     state = model.start.take(1, rng)
-    logits = _feed(net, state, "X:1\nT:", vocab, 1)
-    texts, ok, _, _ = _sample_until(net, vocab, state, logits, lambda lane, ch, text: ch == "\n", rng,
+    logits = feed(net, state, "X:1\nT:", vocab, 1)
+    texts, ok, _, _ = sample_until(net, vocab, state, logits, lambda lane, ch, text: ch == "\n", rng,
                                     temperature, top_k, top_p, limit=60)
     title = texts[0].strip().replace("%", "")
     return title if ok[0] else title[:40]
@@ -189,9 +146,8 @@ def continue_tune(model, abc="", n=1, temperature=1.0, top_k=None, top_p=None, r
     write on to the tune's end; header controls (title/type/meter/length/key) set fields first.
     `form=True` writes with the model's form.json when it has one (bars of the tune, the opening's
     included, come back; parts close on the tonic), as generate does."""
-    check_sampling_args(temperature, top_k, top_p)
-    if not 1 <= n <= 256:
-        raise CharrnnError(f"n must be 1-256, not {n}")
+    check_sampling(temperature, top_k, top_p, random_seed)
+    check_whole("n", n, 1, MAX_LANES)
     rng = np.random.default_rng(random_seed)
     prefix = with_header(abc, lambda: _sample_title(model, rng, temperature, top_k, top_p), **header)
     prefix = re.sub(r"\n\s*\n[\s\n]*$", "\n", prefix)  # a blank line would end the tune
@@ -203,10 +159,10 @@ def continue_tune(model, abc="", n=1, temperature=1.0, top_k=None, top_p=None, r
     # Every lane starts from one of the model's start states (StartTunes: after a real tune),
     # then reads the prefix and samples to the tune's end.
     state = model.start.take(n, rng)
-    logits = _feed(model.net, state, prefix, model.vocab, n, where="tune")
+    logits = feed(model.net, state, prefix, model.vocab, n, where="tune")
     form = getattr(model, "form", None) if form is True else (form or None)
     hook = None if form is None else FormSampler(form, model.vocab, prefix, n, rng)
-    out, length, _ = _sample_lanes(net=model.net, state=state, logits=logits, prime=prefix,
+    out, length, _ = sample_lanes(net=model.net, state=state, logits=logits, prime=prefix,
                                    max_chars=limit, rng=rng, vocab=model.vocab,
                                    temperature=temperature, top_k=top_k, top_p=top_p, form=hook)
     return [Tune((prefix + model.vocab.decode(out[i, :length[i]])).rstrip("\n") + "\n") for i in range(n)]
@@ -219,8 +175,8 @@ def _resample_bars(model, abc, numbers, n, candidates, rng, sampling, stop_at_wi
     bad = [b for b in numbers if not isinstance(b, (int, np.integer)) or not 1 <= b <= len(spans)]
     if bad:
         raise CharrnnError(f"bars {bad} out of range: the tune has bars 1-{len(spans)}")
-    if not 1 <= n <= candidates <= 256:
-        raise CharrnnError(f"need 1 <= n <= candidates <= 256, not n={n}, candidates={candidates}")
+    check_whole("n", n, 1, MAX_LANES)
+    check_whole("candidates", candidates, n, MAX_LANES)
     net, vocab = model.net, model.vocab
     wild = [i + 1 for i, (s, e) in enumerate(spans) if abc[s:e].strip() == "*"] if stop_at_wildcard else []
     texts, shifts = [abc] * n, [0] * n  # variant v's offsets moved by shifts[v] after each run
@@ -232,7 +188,7 @@ def _resample_bars(model, abc, numbers, n, candidates, rng, sampling, stop_at_wi
         following = base[end:later[0] if later else len(base)][:SCORE_CHARS]
         follow_ids = vocab.encode(following, where="tune") if following else []
         state = model.start.take(candidates, rng)
-        logits = _feed(net, state, base[:start], vocab, candidates, where="tune")
+        logits = feed(net, state, base[:start], vocab, candidates, where="tune")
         counters = [_BarCounter(len(run)) for _ in range(candidates)]
 
         def stop(lane, ch, text):
@@ -240,10 +196,10 @@ def _resample_bars(model, abc, numbers, n, candidates, rng, sampling, stop_at_wi
                 return -1
             return counters[lane].verdict(ch)
 
-        got, ok, ends, end_logits = _sample_until(net, vocab, state, logits, stop, rng, **sampling,
+        got, ok, ends, end_logits = sample_until(net, vocab, state, logits, stop, rng, **sampling,
                                                   limit=BAR_CHARS * len(run))
         got = [g.strip() for g in got]
-        scores = _log_likelihood(net, ends, end_logits, follow_ids) if len(follow_ids) else np.zeros(candidates)
+        scores = log_likelihood(net, ends, end_logits, follow_ids) if len(follow_ids) else np.zeros(candidates)
         original = " ".join(base[start:end].split())
         ranked, seen = [], set()
         for lane in np.argsort(-scores, kind="stable"):
@@ -263,8 +219,8 @@ def _resample_bars(model, abc, numbers, n, candidates, rng, sampling, stop_at_wi
     return [Tune(t) for t in texts]
 
 
-def _prepare(model, abc, header, temperature, top_k, top_p):
-    check_sampling_args(temperature, top_k, top_p)
+def _prepare(model, abc, header, temperature, top_k, top_p, random_seed):
+    check_sampling(temperature, top_k, top_p, random_seed)
     if not abc or not abc.strip():
         raise CharrnnError("no tune given (abc is empty)")
     abc = with_header(abc, None, **header)
@@ -280,7 +236,7 @@ def vary(model, abc, bars, n=1, candidates=8, temperature=1.0, top_k=None, top_p
         bars = [bars]
     if not bars:
         raise CharrnnError("choose at least one bar to vary")
-    abc = _prepare(model, abc, header, temperature, top_k, top_p)
+    abc = _prepare(model, abc, header, temperature, top_k, top_p, random_seed)
     sampling = dict(temperature=temperature, top_k=top_k, top_p=top_p)
     return _resample_bars(model, abc, list(bars), n, max(candidates, n), np.random.default_rng(random_seed),
                           sampling, stop_at_wildcard=False)
@@ -289,7 +245,7 @@ def vary(model, abc, bars, n=1, candidates=8, temperature=1.0, top_k=None, top_p
 def fill(model, abc, n=1, candidates=8, temperature=1.0, top_k=None, top_p=None, random_seed=None,
          **header):
     """n versions of the tune with each bar written as `*` filled in, as `vary` does."""
-    abc = _prepare(model, abc, header, temperature, top_k, top_p)
+    abc = _prepare(model, abc, header, temperature, top_k, top_p, random_seed)
     wild = [i + 1 for i, (s, e) in enumerate(bar_spans(abc)) if abc[s:e].strip() == "*"]
     if not wild:
         raise CharrnnError("no bars written as * to fill (write a bar as | * |)")

@@ -13,13 +13,12 @@ run; the same command on a finished run says so and changes nothing.
 """
 import dataclasses
 import json
-import math
-import numbers
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 from .corpus import corpus_start_tunes, load_corpus, load_ids
+from .checks import check_train
 from .errors import CharrnnError, UnknownCharactersError, check_out_folder
 from .files import write_json_atomic, write_text_atomic
 from .generator import CharModel
@@ -64,22 +63,6 @@ def _check_run_folder(out, config, vocab):
         if Vocabulary.load(out / "char_to_idx.json") != vocab:
             raise CharrnnError(f"{out / 'char_to_idx.json'}: the data's vocabulary differs from this "
                                "run's; use a new --out folder")
-
-
-def _check_train_args(epochs, save_every, batch_size, seq_len, learning_rate, random_seed, time_limit=None):
-    for name, value in (("epochs", epochs), ("save_every", save_every), ("batch_size", batch_size),
-                        ("seq_len", seq_len)):
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-            raise CharrnnError(f"{name} must be a whole number at least 1, not {value!r}")
-    if (isinstance(learning_rate, bool) or not isinstance(learning_rate, numbers.Real)
-            or not 0 < learning_rate < math.inf):
-        raise CharrnnError(f"learning_rate must be a positive number, not {learning_rate!r}")
-    if time_limit is not None and (isinstance(time_limit, bool) or not isinstance(time_limit, numbers.Real)
-                                   or not 0 < time_limit < math.inf):
-        raise CharrnnError(f"time_limit must be a positive number of minutes, not {time_limit!r}")
-    if random_seed is not None and (isinstance(random_seed, bool) or not isinstance(random_seed, numbers.Integral)
-                                    or not 0 <= random_seed < 2**32):
-        raise CharrnnError(f"random_seed must be a whole number from 0 to 2**32 - 1, not {random_seed!r}")
 
 
 # What a resumed or extended run must share with the run it continues (epochs may grow).
@@ -191,7 +174,7 @@ def train(data="data/abc", out="runs/default", epochs=TRAIN_DEFAULTS.epochs, sav
     defaults = TRANSFORMER_TRAIN_DEFAULTS if arch == "transformer" else dataclasses.asdict(TRAIN_DEFAULTS)
     batch_size = defaults["batch_size"] if batch_size is None else batch_size
     learning_rate = defaults["learning_rate"] if learning_rate is None else learning_rate
-    _check_train_args(epochs, save_every, batch_size, seq_len, learning_rate, random_seed, time_limit)
+    check_train(epochs, save_every, batch_size, seq_len, learning_rate, random_seed, time_limit)
     precision = resolve_precision(precision)
     from .nn.distribute import (adam, distribute_lanes, is_chief, lanes_per_replica, make_strategy,
                                  patch_multiworker_fit, scratch_run_folder)

@@ -8,11 +8,12 @@
 from dataclasses import dataclass
 from functools import cached_property
 
-from .abc.form import MIN_BARS
 from .abc.header import header_field
 from .errors import CharrnnError
 from .music import audio, engrave, perform
 from .music.score import has_notes, read_score, title_of
+
+MIN_BARS = 8  # a tune needs this many bars to count as one
 
 
 def is_valid_tune(parses, bars, midi_ok, min_bars=MIN_BARS):

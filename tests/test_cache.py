@@ -1,4 +1,4 @@
-"""The character cache (charrnn.nn.cache): its distribution worked by hand, and the sampler's
+"""The character cache (charrnn.form.cache): its distribution worked by hand, and the sampler's
 mixture equal to the scorer's."""
 import math
 
@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from charrnn.generator import CharModel
-from charrnn.nn.cache import WINDOW, LaneCache, cache_distribution, cache_log_probs
-from charrnn.nn.form import FormConfig
-from charrnn.nn.form_fit import read_text, tune_rows
+from charrnn.form.cache import WINDOW, LaneCache, cache_distribution, cache_log_probs
+from charrnn.form.config import FormConfig
+from charrnn.form.fit import read_text, tune_rows
 from charrnn.nn.sampling import softmax
 from charrnn.nn.vocab import Vocabulary
 

@@ -5,15 +5,17 @@ import math
 import numpy as np
 import pytest
 
-from charrnn.abc.form import (PART_END, RUN, bar_starts, closes_part, last_note_letter, leaves_home,
-                              tonic_letter)
+from charrnn.abc.bars import closes_part, last_note_letter, leaves_home
+from charrnn.abc.header import tonic_letter
+from charrnn.form.bars import PART_END, RUN, bar_starts
 from charrnn.errors import CharrnnError
 from charrnn.evaluation.measure import analyse_tune
 from charrnn.generator import load
 from charrnn.abc.bars import repeated_bar_share
-from charrnn.form import COPY_SCALES, calibrate_copies
-from charrnn.nn.form import CAP, FormConfig, offer_weights
-from charrnn.nn.form_fit import char_log_probs, fit_weights, gain_nats, tune_rows
+from charrnn.form.command import COPY_SCALES, calibrate_copies
+from charrnn.form.sampler import lane_hook
+from charrnn.form.config import CAP, FormConfig, offer_weights
+from charrnn.form.fit import char_log_probs, fit_weights, gain_nats, tune_rows
 from charrnn.nn.sampling import sample_tunes
 from charrnn.nn.vocab import Vocabulary
 
@@ -52,7 +54,8 @@ def test_cadence_retries_choose_how_a_part_ends_not_where(shipped):
     ended on a plain bar line let the part run on, and these tunes grew 16% longer."""
     no_copies = tuple(tuple(0.0 for _ in range(17)) for _ in range(12))
     tunes = {tries: sample_tunes(shipped.net, shipped.vocab, "X:", 200, np.random.default_rng(1),
-                                 form=FormConfig(weights=no_copies, cadence_tries=tries), start=shipped.start)
+                                 hook=lane_hook(FormConfig(weights=no_copies, cadence_tries=tries), shipped.vocab),
+                                 start=shipped.start)
              for tries in (0, 3)}
     assert _tonic_endings(tunes[3]) > _tonic_endings(tunes[0]) + 0.2
     assert np.mean([len(t) for t in tunes[3]]) < 1.1 * np.mean([len(t) for t in tunes[0]])
@@ -183,11 +186,11 @@ def test_sampler_copies_bars_and_comes_home(shipped):
     w[:, 3] = 0.5  # copy the bar 4 back half the time
     form = FormConfig(weights=tuple(map(tuple, w.tolist())), cadence_tries=3)
     plain = sample_tunes(shipped.net, shipped.vocab, "X:", 24, np.random.default_rng(1))
-    formed = sample_tunes(shipped.net, shipped.vocab, "X:", 24, np.random.default_rng(1), form=form)
+    formed = sample_tunes(shipped.net, shipped.vocab, "X:", 24, np.random.default_rng(1), hook=lane_hook(form, shipped.vocab))
     assert _copied_bar_share(formed) > _copied_bar_share(plain) + 0.2
     assert _tonic_endings(formed) > _tonic_endings(plain) + 0.2
     # without form, the sampler writes exactly what it wrote before form existed (same draws)
-    again = sample_tunes(shipped.net, shipped.vocab, "X:", 24, np.random.default_rng(1), form=None)
+    again = sample_tunes(shipped.net, shipped.vocab, "X:", 24, np.random.default_rng(1))
     assert again == plain
 
 
@@ -201,14 +204,14 @@ def test_char_log_probs_cover_every_lane_but_its_first_character():
 
 def test_an_opening_s_bars_can_come_back(shipped):
     """A composer's opening is part of the tune: its bars are on offer to the bars written after it."""
-    from charrnn.nn.form import FormSampler
+    from charrnn.form.sampler import FormSampler
 
     w = np.zeros((12, 17))
     w[:, 0] = 0.79  # copy the bar just before, most of the time
     form = FormConfig(weights=tuple(map(tuple, w.tolist())), cadence_tries=0)
     opening = "X:1\nT:t\nM:6/8\nL:1/8\nK:D\n|:A|d2e fed|cBA B2A|"
     hook = FormSampler(form, shipped.vocab, opening, 2, np.random.default_rng(0))
-    assert len(hook.bars[0].starts) == 3  # the pickup 'A', 'd2e fed' and 'cBA B2A' have started
+    assert len(hook.cursor.bars[0].starts) == 3  # the pickup 'A', 'd2e fed' and 'cBA B2A' have started
     tunes = shipped.continue_tune(opening, n=6, random_seed=0, form=form)
     after = [t.abc[len(opening):] for t in tunes]
     assert sum(a.startswith("cBA B2A") for a in after) >= 3

@@ -11,12 +11,15 @@ PACKAGE = Path(__file__).resolve().parents[1] / "charrnn"
 # each other (so abc/, music/ and nn/ stay independent of one another).
 LAYERS = [
     ["charrnn.errors", "charrnn.files"],
+    ["charrnn.checks"],
     ["charrnn.abc"],
     ["charrnn.music", "charrnn.nn"],
     ["charrnn.tune", "charrnn.sources"],
+    ["charrnn.form"],  # the form package; its CLI command (charrnn.form.command) sits with training's
     ["charrnn.steering"],
     ["charrnn.corpus", "charrnn.generator", "charrnn.render"],
-    ["charrnn.training", "charrnn.augment", "charrnn.evaluation", "charrnn.survey", "charrnn.form"],
+    ["charrnn.training", "charrnn.augment", "charrnn.evaluation", "charrnn.survey",
+     "charrnn.form.command"],
     ["charrnn.cli", "charrnn.composer", "charrnn"],  # charrnn itself: the public API in __init__.py
     ["charrnn.__main__"],
 ]

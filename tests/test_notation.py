@@ -4,9 +4,10 @@ import json
 import numpy as np
 import pytest
 
-from charrnn.abc.form import bar_starts
+from charrnn.form.bars import bar_starts
 from charrnn.abc.notation import notation_errors
-from charrnn.nn.form import FormConfig
+from charrnn.form.config import FormConfig
+from charrnn.form.sampler import lane_hook
 from charrnn.nn.sampling import sample_tunes
 from charrnn.nn.vocab import Vocabulary
 
@@ -63,7 +64,7 @@ def test_sampler_writes_a_bar_with_a_notation_error_again():
     broken = {}
     for tries in (0, 8):
         form = FormConfig(weights=no_copies, cadence_tries=0, notation_tries=tries)
-        tunes = sample_tunes(net, vocab, HEADER, 100, np.random.default_rng(0), form=form, max_chars=400,
+        tunes = sample_tunes(net, vocab, HEADER, 100, np.random.default_rng(0), hook=lane_hook(form, vocab), max_chars=400,
                              start=None)
         broken[tries] = sum(bool(_errors_between_bars(t)) for t in tunes)
     assert broken[0] >= 40 and broken[8] <= 3, broken
@@ -96,7 +97,7 @@ def test_sampler_does_not_end_a_tune_before_eight_bars():
     bars = {}
     for tries in (0, 8):
         form = FormConfig(weights=no_copies, cadence_tries=0, notation_tries=tries)
-        tunes = sample_tunes(net, vocab, prime, 100, np.random.default_rng(0), form=form, max_chars=400)
+        tunes = sample_tunes(net, vocab, prime, 100, np.random.default_rng(0), hook=lane_hook(form, vocab), max_chars=400)
         assert all(t.endswith("B\n") for t in tunes)  # each ended as these tunes end
         bars[tries] = [len(bar_starts(t)) for t in tunes]
     assert sum(b >= 8 for b in bars[0]) <= 5 and sum(b >= 8 for b in bars[8]) >= 95, bars

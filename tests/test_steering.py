@@ -60,8 +60,8 @@ def test_continue_keeps_the_text_and_repeats_with_a_seed(model):
 
 
 def test_sampling_checks_are_generates(model):
-    for kwargs, message in [({"temperature": 0}, "temperature must be > 0"), ({"top_p": 1.5}, "top_p"),
-                            ({"top_k": 0}, "top_k")]:
+    for kwargs, message in [({"temperature": 0}, "temperature must be"), ({"top_p": 1.5}, "top_p"),
+                            ({"top_k": 0}, "top_k"), ({"random_seed": -1}, "random_seed")]:
         with pytest.raises(CharrnnError, match=message):
             model.continue_tune(TUNE, **kwargs)
         with pytest.raises(CharrnnError, match=message):

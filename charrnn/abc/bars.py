@@ -13,6 +13,13 @@ from collections import Counter
 from .header import split_header, tune_body
 
 _BAR = re.compile(r":*(?:\[\||\|\]|\|\||\|):*|::+")
+# Queries at the end of text being written, where masking the whole text at each character would
+# cost too much: a bar line then only spaces just behind; a closing bar line (:| |] || ::) at the end.
+_AFTER_BAR = re.compile(r"(?:\||::)[:\]]*[ \t\n]*$")
+_PART_CLOSE = re.compile(r"(?::\||\|\]|\|\||::)$")
+_FIRST_ENDING = re.compile(r"[|\]]\s*\[?1")  # |1 or [1: a first ending, which leads back, not home
+NOTE_START = frozenset("ABCDEFGabcdefgzx^=_({\"~.")  # what can begin a bar's music after its bar line
+_NOTE_LETTER = re.compile(r"[A-Ga-g]")
 _MASK = re.compile(r'"[^"\n]*"|![^!\n]*!|\{[^}\n]*\}|^[A-Za-z]:.*$|\[[A-Za-z]:[^\]\n]*\]|%.*$', re.M)
 
 
@@ -20,6 +27,43 @@ def first_bar_line(text, start=0):
     """(start, end, token) of the first bar line at or after `start`, or None."""
     m = _BAR.search(mask(text), start)
     return (m.start(), m.end(), m.group()) if m else None
+
+
+def follows_bar_line(text, start=0, end=None):
+    """Is a bar line, then only spaces, just behind text[start:end]'s end?"""
+    end = len(text) if end is None else end
+    return _AFTER_BAR.search(text, max(start, end - 8), end) is not None
+
+
+def is_bar_start(text, i, body):
+    """Does a bar start at text[i]: the first character that can begin a note after a bar line
+    (so `|1`, `|]`, a line continuation or a field do not start one)? `body` is body_start(text)."""
+    return body is not None and body <= i < len(text) and text[i] in NOTE_START and follows_bar_line(text, body, i)
+
+
+def core_end(abc, i):
+    """Where the bar starting at i ends: the start of its closing bar line (or the text's end)."""
+    bar = first_bar_line(abc, i)
+    return bar[0] if bar else len(abc)
+
+
+def closes_part(text):
+    """Does text end with a bar line that closes a part or the tune (:| |] || ::)?"""
+    return _PART_CLOSE.search(text) is not None
+
+
+def last_note_letter(text):
+    """The letter (upper case) of the last note in `text`, chord symbols, decorations, grace notes
+    and inline fields aside; None when it holds no note."""
+    letters = _NOTE_LETTER.findall(mask(text))
+    return letters[-1].upper() if letters else None
+
+
+def leaves_home(bar, tonic):
+    """Does a closing bar (its text since the bar started) end away from the tonic letter?
+    A first ending leads back into the part, so it is never held to the tonic."""
+    last = last_note_letter(bar)
+    return tonic is not None and last is not None and last != tonic and not _FIRST_ENDING.search(bar)
 
 
 def mask(text):
@@ -74,7 +118,6 @@ def is_double(token):  # || |] [|: the section lines a repeat without |: also go
 
 
 ENDING = re.compile(r"\s*\[?(\d)")  # |1, :|2, | [1: the ending (its number) a bar line leads into
-_NOTE_LETTER = re.compile(r"[A-Ga-g]")
 
 
 def structure_counts(abc):

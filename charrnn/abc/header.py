@@ -7,6 +7,7 @@ import re
 
 FIELD = re.compile(r"^([A-Za-z]):")  # a field line: one letter and a colon (X:1, T:..., K:G)
 REQUIRED_HEADERS = "XTMLK"
+_K_LINE = re.compile(r"^K:(.*)\n", re.M)
 
 
 def split_header(abc):
@@ -22,6 +23,13 @@ def split_header(abc):
         if not FIELD.match(line):
             return "\n".join(lines[:i]), "\n".join(lines[i:])
     return abc, ""
+
+
+def body_start(abc):
+    """Index of the first character after the K: line (None before the K: line is complete).
+    Unlike split_header it looks past a garbled header line: text being written is read with it."""
+    m = _K_LINE.search(abc)
+    return m.end() if m else None
 
 
 def set_field(abc, key, value):
@@ -96,3 +104,10 @@ def normalise_meter(value):
     """An M: value with the symbols spelt out: C -> 4/4, C| -> 2/2."""
     value = (value or "").replace(" ", "")
     return {"C": "4/4", "C|": "2/2"}.get(value, value) or None
+
+
+def tonic_letter(abc):
+    """The letter of the tonic that the tune's K: line names ('G' for K:Gmix), or None."""
+    m = re.search(r"^K:(.*)$", abc, flags=re.M)
+    key = normalise_key(m.group(1)) if m else None
+    return key[0] if key else None

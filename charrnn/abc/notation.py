@@ -17,7 +17,7 @@ reported an error in (of 4,233 human tunes in data/abc, how many make each):
 - and, in a whole tune (`complete`), a repeat or a first ending left open, or a tie to nothing,
   at its end (12).
 
-The sampler (charrnn.nn.form) writes a bar again when it makes one of them.
+The form sampler (charrnn.form.rules) writes a bar again when it makes one of them.
 """
 import re
 

@@ -25,7 +25,7 @@ from ..corpus import load_corpus, model_corpus
 from ..errors import CharrnnError, check_out_folder
 from ..files import write_text_atomic
 from ..generator import default_weights_dir, load
-from ..nn.form_fit import held_out_halves
+from ..form.fit import held_out_halves
 from ..nn.sampling import SAMPLING
 from .baselines import baseline_bpc
 from .detectability import detectability

@@ -1,19 +1,19 @@
-"""Fast sampling: the trained network as a NumPy step function, run over many lanes at once.
+"""The one sampling loop: a net's step function (charrnn.nn.stepnet) run over many lanes at once.
 
-The Keras batch-1 stateful generator (`build_model(config, 1, 1, stateful=True)`) is the
-reference; `StepNet` computes the same next-character probabilities (to ~1e-6, see
-tests/test_sampling.py) without Keras' per-call overhead, so one character costs a few
-small matrix products instead of a ~40 ms `model.predict`.
+    texts = sample_tunes(net, vocab, "X:", n=200, rng=np.random.default_rng(0))
+
+Every caller samples through here: `sample_tunes` writes whole tunes (with a `LaneHook` such as
+charrnn.form's sampler when one is given), `sample_until` samples until a caller's stop rule says
+so (steering's bars), and `next_char_probs` + `draw` are the one temperature/top-k/top-p draw.
 """
 import threading
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
 from ..abc.text import read_abc_text, split_tunes
 from ..errors import CharrnnError
-from .form import FormSampler
-from .stepnet import StepNet  # noqa: F401 (charrnn.nn.sampling.StepNet, as before)
 
 
 @dataclass(frozen=True)
@@ -41,13 +41,20 @@ def softmax(logits, out=None):
     return z
 
 
-def check_sampling_args(temperature, top_k, top_p):
-    if not temperature > 0:
-        raise CharrnnError(f"temperature must be > 0, not {temperature}")
-    if top_k is not None and int(top_k) < 1:
-        raise CharrnnError(f"top_k must be at least 1, not {top_k}")
-    if top_p is not None and not 0 < top_p <= 1:
-        raise CharrnnError(f"top_p must be in (0, 1], not {top_p}")
+class LaneHook(Protocol):
+    """What `sample_lanes` asks of a hook (charrnn.form.sampler.FormSampler is one): it may change
+    the probabilities, write other ids than the drawn ones, and send lanes back to an earlier
+    point with the state they had there."""
+
+    def max_steps(self, cap): ...
+
+    def mix(self, active, probs, state): ...
+
+    def choose(self, active, ids, out, length, logits, state, prev1, prev2): ...
+
+    def rewinds(self, active, ids, out, length, done): ...
+
+    def restore(self, active, back, logits, state, length, prev1, prev2): ...
 
 
 def next_char_probs(logits, temperature=SAMPLING.temperature, top_k=SAMPLING.top_k, top_p=SAMPLING.top_p):
@@ -103,11 +110,11 @@ def warm_up(net, vocab, n, rng, max_chars=SAMPLING.max_chars):
     max_chars = tune_limit(net, max_chars)
     state = net.initial_state(n)
     if newline >= 0 and getattr(net, "warm_up", True):
-        _feed(net, state, "\n\n", vocab, n)  # the blank line before each tune in the corpus
+        feed(net, state, "\n\n", vocab, n)  # the blank line before each tune in the corpus
         if "X" in vocab.char_to_idx and ":" in vocab.char_to_idx:
-            _, _, state = _sample_lanes(net, state, _feed(net, state, "X:", vocab, n), "X:", max_chars,
+            _, _, state = sample_lanes(net, state, feed(net, state, "X:", vocab, n), "X:", max_chars,
                                         **sample)
-            _feed(net, state, "\n", vocab, n)  # the lanes stopped after the first of two newlines
+            feed(net, state, "\n", vocab, n)  # the lanes stopped after the first of two newlines
     return state
 
 
@@ -202,27 +209,27 @@ class StartTunes:
 
 
 def sample_tunes(net, vocab, seed, n, rng, temperature=SAMPLING.temperature, top_k=SAMPLING.top_k,
-                 top_p=SAMPLING.top_p, max_chars=SAMPLING.max_chars, form=None, start=None):
+                 top_p=SAMPLING.top_p, max_chars=SAMPLING.max_chars, hook=None, start=None):
     """Sample n tunes in parallel lanes; each lane stops at its own end-of-tune boundary.
 
     A tune ends where the corpus ends one: a blank line, or a new 'X:' line. Returns n strings,
     each the seed plus what was sampled up to (not including) the boundary, at most max_chars.
 
     `start` (StartTunes or StartStates) gives the lanes start states; without it each lane first writes
-    a warm-up tune of its own (`warm_up`). `form` (a charrnn.nn.form.FormConfig, or None) gives
-    the tunes copied bars and cadences on the tonic (warm-up tunes are written without). A net
-    with a `context` (the transformer) writes at most that many characters a tune.
+    a warm-up tune of its own (`warm_up`). `hook(prime, n, rng)` makes the LaneHook the lanes are
+    written with (charrnn.form's sampler: copied bars, cadences; warm-up tunes are written
+    without). A net with a `context` (the transformer) writes at most that many characters a tune.
     """
     sample = dict(rng=rng, temperature=temperature, top_k=top_k, top_p=top_p, vocab=vocab)
     max_chars = tune_limit(net, max_chars)
     state = start.take(n, rng) if start is not None else warm_up(net, vocab, n, rng, max_chars)
-    logits = _feed(net, state, seed, vocab, n, where="seed")
-    hook = None if form is None else FormSampler(form, vocab, seed, n, rng)
-    out, length, _ = _sample_lanes(net, state, logits, seed, max_chars, form=hook, **sample)
+    logits = feed(net, state, seed, vocab, n, where="seed")
+    lane_hook = None if hook is None else hook(seed, n, rng)
+    out, length, _ = sample_lanes(net, state, logits, seed, max_chars, form=lane_hook, **sample)
     return [seed + vocab.decode(out[i, :length[i]]) for i in range(n)]
 
 
-def _feed(net, state, text, vocab, n, where="text"):
+def feed(net, state, text, vocab, n, where="text"):
     """Step every lane through `text`; the logits after its last character."""
     logits = None
     for ch_id in vocab.encode(text, where=where):
@@ -230,12 +237,12 @@ def _feed(net, state, text, vocab, n, where="text"):
     return logits
 
 
-def _sample_lanes(net, state, logits, prime, max_chars, rng, vocab, temperature, top_k, top_p, form=None):
+def sample_lanes(net, state, logits, prime, max_chars, rng, vocab, temperature, top_k, top_p, form=None):
     """Sample on from `logits` until each lane ends its tune, at most max_chars - len(prime) characters.
 
     Returns (ids (n, steps), lengths (n,), end states): each lane's state when it stopped, after
     the character before the boundary's last one (the first newline of a blank line, the 'X' of 'X:').
-    `form` (charrnn.nn.form.FormSampler) may write a copied bar instead of the sampled characters,
+    `form` (a LaneHook) may write a copied bar instead of the sampled characters,
     and send a lane back to the start of a bar to write it again; so each lane keeps its own column.
 
     A finished lane's row stays in `state` (stepped on, its output unread) until half the rows are
@@ -327,3 +334,44 @@ def put_states(ends, rows, state, lanes=slice(None)):
                 wider[tuple(slice(0, n) for n in end.shape)] = end
                 end = layer_end[k] = wider
             end[rows] = s[lanes]
+
+
+def sample_until(net, vocab, state, logits, stop, rng, temperature, top_k, top_p, limit):
+    """Sample each lane until stop(lane, ch, text so far) says 1 (done) or -1 (failed); the char
+    it stops at is not kept. Lanes still going after `limit` chars fail.
+
+    Returns (texts, done flags, end states, logits at the stop) per lane."""
+    lanes = len(logits)
+    texts, finished = [""] * lanes, np.zeros(lanes, bool)
+    ends = [[s.copy() for s in layer] for layer in state]
+    end_logits = logits.copy()
+    active = np.ones(lanes, bool)
+    for _ in range(limit):
+        ids = draw(next_char_probs(logits, temperature, top_k, top_p), rng.random((lanes, 1)))
+        for lane in np.flatnonzero(active):
+            ch = vocab.chars[ids[lane]]
+            verdict = stop(lane, ch, texts[lane])
+            if verdict:
+                finished[lane], active[lane] = verdict > 0, False
+                put_states(ends, [lane], state, [lane])
+                end_logits[lane] = logits[lane]
+            else:
+                texts[lane] += ch
+        if not active.any() or net.full(state):
+            break
+        logits = net.step(ids, state)
+    return texts, finished, ends, end_logits
+
+
+def log_likelihood(net, state, logits, ids):
+    """Per lane: log p(ids | state), the first id read from `logits`."""
+    total = np.zeros(len(logits))
+    for t, i in enumerate(ids):
+        z = logits.astype(np.float64)
+        z = z - z.max(axis=1, keepdims=True)
+        total += z[:, i] - np.log(np.exp(z).sum(axis=1))
+        if t + 1 < len(ids):
+            if net.full(state):  # what follows lies past a transformer's context: not scored
+                break
+            logits = net.step(np.full(len(logits), i), state)
+    return total

@@ -42,7 +42,7 @@ class StepNet:
     context = None  # no limit on a tune's length (a transformer's is its context)
     # A lane's state is 2 x layers x units floats (6 KB): copying the active rows each time a lane
     # finishes costs far less than stepping the finished rows on (~40 us a row at 200 lanes), so
-    # the sampler drops them at once (charrnn.nn.sampling._sample_lanes).
+    # the sampler drops them at once (charrnn.nn.sampling.sample_lanes).
     drop_rows_at_once = True
 
     def __init__(self, config, weights):

@@ -1,4 +1,4 @@
-"""Fit a model's form (charrnn.nn.form: copied bars, cadences on the tonic) on held-out tunes.
+"""Fit a model's form (charrnn.form: copied bars, cadences on the tonic) on held-out tunes.
 
     charrnn form fit --model weights/ --data data/abc        # writes weights/form.json
 
@@ -6,17 +6,17 @@ The copy weights are fitted by EM on the first half of the held-out tunes (the n
 trained on them, so its likelihoods there are honest) and scored on the second half, which the fit
 never saw: bits per character of the network alone and of the mixture, on the same characters.
 Then the sampler's copy_scale is chosen (calibrate_copies): of COPY_SCALES, the one whose sampled
-tunes repeat bars most nearly as often as the fitted tunes do (charrnn.nn.form says why the fitted
+tunes repeat bars most nearly as often as the fitted tunes do (charrnn.form.config says why the fitted
 weights copy too little).
 """
 import dataclasses
 
-from .abc.bars import repeated_bar_share
-from .corpus import load_corpus
-from .errors import CharrnnError
-from .generator import load
-from .nn.form import DEFAULT_CADENCE_TRIES, FORM_FILE, FormConfig
-from .nn.form_fit import fit_cache, fit_weights, held_out_halves, tune_rows
+from ..abc.bars import repeated_bar_share
+from ..corpus import load_corpus
+from ..errors import CharrnnError
+from ..generator import load
+from .config import DEFAULT_CADENCE_TRIES, FORM_FILE, FormConfig
+from .fit import fit_cache, fit_weights, held_out_halves, tune_rows
 
 COPY_SCALES = (1.0, 1.25, 1.5, 1.75, 2.0, 2.5, 3.0)  # copy_scale's candidates, tried in order
 CALIBRATION_TUNES = 100  # tunes sampled at each copy_scale tried (a few seconds each)
@@ -41,7 +41,7 @@ def fit_form(model=None, data="data/abc", cadence_tries=DEFAULT_CADENCE_TRIES, c
              save=True):
     """Fit form.json for `model` (a run folder, a CharModel, or None: the pretrained one) on the
     first half of `data`'s held-out tunes; returns the figures, scored on the second half.
-    `cache` fits the character cache under the bar copies (charrnn.nn.cache) first; `copy_scale`
+    `cache` fits the character cache under the bar copies (charrnn.form.cache) first; `copy_scale`
     None calibrates it (calibrate_copies), a number sets it."""
     if cadence_tries < 0:  # before any loading: bad input costs nothing
         raise CharrnnError(f"--cadence-tries must be 0 or more, not {cadence_tries}")
@@ -99,8 +99,8 @@ def register_cli(subparsers):
     fit.add_argument("--cadence-tries", type=int, default=DEFAULT_CADENCE_TRIES,
                      help="times a part's closing bar off the tonic is written again (0: never)")
     fit.add_argument("--cache", action="store_true",
-                     help="add a character cache under the bar copies (charrnn.nn.cache): fewer bits per "
-                          "character on held-out tunes, but sampled tunes less often valid")
+                     help="experimental: add a character cache under the bar copies (charrnn.form.cache): fewer "
+                          "bits per character on held-out tunes, but sampled tunes less often valid")
     fit.add_argument("--copy-scale", type=float, default=None,
                      help="the sampler's copy weights are the fitted ones times this "
                           "(default: chosen so sampled tunes repeat bars as the human ones do)")

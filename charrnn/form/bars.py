@@ -1,27 +1,19 @@
-"""Phrase structure read from the text, left to right: where bars start, what they hold, where parts end.
+"""The bars of a tune as the form mixture sees them: where bars start, what a copy of one writes,
+and which earlier bars each bar is offered (the mixture's columns).
 
     bar_starts("X:1\\nK:G\\nd|GABc dBAG|GABc d2B2:|")
     ->  [(10, 0, []), (20, 1, [(0, 'GABc dBAG')])]     # (index, place in part, copies on offer)
 
-A bar starts at the first character that can begin a note after a bar line (so `|1`, `|]`, a
-line continuation or a field do not start one). Its *core* is its text up to the next bar line,
-spaces trimmed: what a copy of the bar writes. `TuneBars` follows one tune as it is read or
-written, one bar start at a time, so the sampler and the scorer see the same bars
-(charrnn.nn.form).
+A bar's *core* is its text up to the next bar line, spaces trimmed: what a copy of the bar writes.
+`TuneBars` follows one tune as it is read or written, one bar start at a time, so the sampler and
+the scorer see the same bars. Bar lines themselves are read by charrnn.abc.bars.
 """
 import re
 
-from .bars import first_bar_line, is_section, mask
-from .header import normalise_key
+from ..abc.bars import first_bar_line, is_bar_start, is_section
+from ..abc.header import body_start
 
-NOTE_START = frozenset("ABCDEFGabcdefgzx^=_({\"~.")
-_AFTER_BAR = re.compile(r"(?:\||::)[:\]]*[ \t\n]*$")  # a bar line, then only spaces, is just behind
-_KEY_LINE = re.compile(r"^K:(.*)$", re.M)
-_NOTE_LETTER = re.compile(r"[A-Ga-g]")
-_ENDING = re.compile(r"[|\]]\s*\[?1")  # |1 or [1: a first ending, which leads back, not home
 _PLACED = re.compile(r"\[(?:\d|[A-Za-z]:)")  # an ending [1 or an inline field [V:2] inside a bar
-_PART_CLOSE = re.compile(r"(?::\||\|\]|\|\||::)$")
-MIN_BARS = 8  # a tune needs this many bars to count as one (charrnn.tune's validity test)
 DISTANCES = 16  # a bar may copy one up to 16 bars back (two 8-bar parts)
 POSITIONS = 12  # a bar's place in its part: 0..11 (later bars share the last)
 PART_END = DISTANCES  # offer column of the previous part's last bar; d bars back is column d - 1
@@ -30,23 +22,6 @@ COLUMNS = DISTANCES + 1
 # the copy of the bar d back is offered in column d - 1 + RUN, with weights of its own.
 RUN = COLUMNS
 OFFER_COLUMNS = 2 * COLUMNS
-
-
-def body_start(abc):
-    """Index of the first character after the K: line (None before the K: line is complete)."""
-    m = re.search(r"^K:.*\n", abc, flags=re.M)
-    return m.end() if m else None
-
-
-def follows_bar_line(text, start=0, end=None):
-    """Is a bar line, then only spaces, just behind text[start:end]'s end?"""
-    end = len(text) if end is None else end
-    return _AFTER_BAR.search(text, max(start, end - 8), end) is not None
-
-
-def is_bar_start(text, i, body):
-    """Does a bar start at text[i]? `body` is body_start(text)."""
-    return body is not None and body <= i < len(text) and text[i] in NOTE_START and follows_bar_line(text, body, i)
 
 
 class TuneBars:
@@ -101,35 +76,3 @@ def bar_starts(abc):
     body = body_start(abc)
     bars = TuneBars()
     return [(i, *bars.bar_start(abc, i)) for i in range(len(abc)) if is_bar_start(abc, i, body)]
-
-
-def core_end(abc, i):
-    """Where the bar starting at i ends: the start of its closing bar line (or the text's end)."""
-    bar = first_bar_line(abc, i)
-    return bar[0] if bar else len(abc)
-
-
-def tonic_letter(abc):
-    """The letter of the tonic that the tune's K: line names ('G' for K:Gmix), or None."""
-    m = _KEY_LINE.search(abc)
-    key = normalise_key(m.group(1)) if m else None
-    return key[0] if key else None
-
-
-def last_note_letter(text):
-    """The letter (upper case) of the last note in `text`, chord symbols, decorations, grace notes
-    and inline fields aside; None when it holds no note."""
-    letters = _NOTE_LETTER.findall(mask(text))
-    return letters[-1].upper() if letters else None
-
-
-def closes_part(text):
-    """Does text end with a bar line that closes a part or the tune (:| |] || ::)?"""
-    return _PART_CLOSE.search(text) is not None
-
-
-def leaves_home(bar, tonic):
-    """Does a closing bar (its text since the bar started) end away from the tonic letter?
-    A first ending leads back into the part, so it is never held to the tonic."""
-    last = last_note_letter(bar)
-    return tonic is not None and last is not None and last != tonic and not _ENDING.search(bar)

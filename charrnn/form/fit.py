@@ -1,4 +1,4 @@
-"""Scoring the form mixture (charrnn.nn.form) on held-out tunes, and fitting it.
+"""Scoring the form mixture (charrnn.form.config) on held-out tunes, and fitting it.
 
     rows, network_bits, bits, chars = tune_rows(net, vocab, tunes)   # one row per bar start
     w = fit_weights(rows)                                            # EM: the copy weights
@@ -7,15 +7,17 @@
 The network reads the tunes in stateful lanes as evaluate_bpc reads held-out text; each bar start
 becomes a row of log probabilities (the network's own bar, and each copy on offer), from which
 the mixture's bits per character are exact. `fit_cache` chooses the character cache's settings
-(charrnn.nn.cache) on the same reading.
+(charrnn.form.cache) on the same reading.
 """
 import numpy as np
 from scipy.special import log_softmax
 
-from ..abc.form import NOTE_START, OFFER_COLUMNS, POSITIONS, bar_starts, body_start, core_end
+from ..abc.bars import NOTE_START, core_end
+from ..abc.header import body_start
 from ..errors import CharrnnError
 from .cache import cache_log_probs
-from .form import CAP, offer_weights
+from .bars import OFFER_COLUMNS, POSITIONS, bar_starts
+from .config import CAP, offer_weights
 
 CACHE_THETAS = (0.5, 1.0, 2.0)  # the character cache's sharpness, tried by fit_cache
 CACHE_LAMBDAS = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3)  # and its weight
@@ -48,7 +50,7 @@ def read_text(net, vocab, text, lanes, with_keys=True):
 def char_log_probs(net, vocab, text, lanes, spans=(), cache=None):
     """(lp, lp_note_start, covered, lp_network): log p of each character of `text` given those
     before it and log p that a note starts there, read by read_text, with the character cache
-    `cache` (theta, lam) over the body `spans` (charrnn.nn.cache) when given; lp_network is the
+    `cache` (theta, lam) over the body `spans` (charrnn.form.cache) when given; lp_network is the
     network's alone (lp itself without a cache)."""
     ids, log_p, keys, covered = read_text(net, vocab, text, lanes, with_keys=cache is not None)
     at = np.arange(len(ids))
