@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from . import steering
+from .abc.text import tunebook
 from .checks import check_generate
 from .errors import CharrnnError, check_out_folder
 from .files import replacing, write_text_atomic
@@ -212,12 +213,16 @@ def load(path=None, read_form=True):
     return CharModel(default_weights_dir() if path is None else path, read_form=read_form)
 
 
+def as_model(model, read_form=True):
+    """A loaded model as it is (anything with `generate`), else load(model): a run folder, or None
+    for the pretrained model."""
+    return model if hasattr(model, "generate") else load(model, read_form=read_form)
+
+
 def generate(seed=SAMPLING.seed, n=1, temperature=SAMPLING.temperature, top_k=SAMPLING.top_k,
              top_p=SAMPLING.top_p, max_chars=SAMPLING.max_chars, random_seed=None, model=None, form=True):
     """Sample n new tunes; `model` is a run folder, a loaded CharModel, or None (pretrained)."""
-    if not isinstance(model, CharModel):
-        model = load(model)
-    return model.generate(seed=seed, n=n, temperature=temperature, top_k=top_k, top_p=top_p,
+    return as_model(model).generate(seed=seed, n=n, temperature=temperature, top_k=top_k, top_p=top_p,
                           max_chars=max_chars, random_seed=random_seed, form=form)
 
 
@@ -262,10 +267,8 @@ def write_tunes(tunes, out):
     book_file = out / "tunebook.abc"
     earlier = book_file.read_text(encoding="utf-8").rstrip("\n") if book_file.is_file() else ""
     count = len(re.findall(r"^X:", earlier, flags=re.M))
-    book = [earlier] if earlier else []
-    book += [re.sub(r"^X:.*$", f"X:{i}", t.abc, count=1, flags=re.M).rstrip("\n") + "\n"
-             for i, t in enumerate(tunes, count + 1)]
-    write_text_atomic(book_file, "\n\n".join(b.rstrip("\n") for b in book) + "\n")
+    new = tunebook([t.abc for t in tunes], first=count + 1)
+    write_text_atomic(book_file, earlier + "\n\n" + new if earlier else new)
     return rows
 
 

@@ -5,6 +5,7 @@ import math
 import re
 
 from ..errors import CharrnnError
+from .header import set_field
 
 
 def normalise_newlines(text):
@@ -90,3 +91,9 @@ def tunes_with_lines(text):
 def join_tunes(texts):
     """Tunes as one ABC text, one blank line between them (as a corpus's train.abc holds them)."""
     return "".join(t.strip("\n") + "\n\n" for t in texts)
+
+
+def tunebook(tunes, first=1):
+    """Tunes as one ABC file, numbered X:first, X:first+1, ... in order (so `abc2midi book.abc 3`
+    or `abcm2ps -e 3` finds tune 3), a blank line between tunes."""
+    return "\n\n".join(set_field(abc, "X", i).strip("\n") for i, abc in enumerate(tunes, first)) + "\n"

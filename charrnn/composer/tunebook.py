@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ..abc.header import header_field, set_field
+from ..abc.text import tunebook
 from ..errors import CharrnnError
 
 SCHEMA = """CREATE TABLE IF NOT EXISTS tunes (
@@ -106,6 +107,4 @@ class Tunebook:
     def export_abc(self):
         """All tunes as one ABC file, numbered X:1..n in the order they were saved."""
         rows = self._run("SELECT abc FROM tunes ORDER BY id")
-        book = [set_field(r["abc"], "X", i).rstrip("\n") + "\n"
-                for i, r in enumerate(rows, 1)]
-        return "\n".join(book)
+        return tunebook([r["abc"] for r in rows]) if rows else ""

@@ -24,7 +24,7 @@ from pathlib import Path
 from ..corpus import load_corpus, model_corpus
 from ..errors import CharrnnError, check_out_folder
 from ..files import write_text_atomic
-from ..generator import default_weights_dir, load
+from ..generator import as_model, default_weights_dir
 from ..form.fit import held_out_halves
 from ..nn.sampling import SAMPLING
 from .baselines import baseline_bpc
@@ -58,9 +58,9 @@ def parse_temperatures(text):
 def load_model(model):
     """(model object, name): an object with generate/evaluate_bpc is used as it is; a path or None
     goes through charrnn.load (None: the pretrained model)."""
-    if hasattr(model, "generate") and hasattr(model, "evaluate_bpc"):
+    loaded = as_model(model)
+    if loaded is model:
         return model, getattr(model, "name", type(model).__name__)
-    loaded = load(model)
     return loaded, str(getattr(loaded, "folder", model or "pretrained"))
 
 

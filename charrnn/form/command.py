@@ -14,7 +14,7 @@ import dataclasses
 from ..abc.bars import repeated_bar_share
 from ..corpus import load_corpus
 from ..errors import CharrnnError
-from ..generator import load
+from ..generator import as_model
 from .config import DEFAULT_CADENCE_TRIES, FORM_FILE, FormConfig
 from .fit import fit_cache, fit_weights, held_out_halves, tune_rows
 
@@ -47,7 +47,7 @@ def fit_form(model=None, data="data/abc", cadence_tries=DEFAULT_CADENCE_TRIES, c
         raise CharrnnError(f"--cadence-tries must be 0 or more, not {cadence_tries}")
     if copy_scale is not None and not copy_scale > 0:
         raise CharrnnError(f"--copy-scale must be above 0, not {copy_scale}")
-    model = model if hasattr(model, "net") else load(model, read_form=False)  # the file it replaces may be unreadable
+    model = as_model(model, read_form=False)  # the file it replaces may be unreadable
     if model.config.arch != "rnn":  # it reads held-out text in long stateful lanes
         raise CharrnnError(f"{model.folder}: form.json is fitted for RNN models only, not a {model.config.arch}")
     tunes = load_corpus(data).valid_tunes

@@ -15,7 +15,7 @@ import numpy as np
 from ..abc.header import header_field
 from ..corpus import load_corpus, model_corpus
 from ..errors import CharrnnError, check_out_folder
-from ..generator import default_weights_dir, load
+from ..generator import as_model, default_weights_dir
 from ..nn.sampling import SAMPLING
 from ..tune import Tune
 
@@ -107,8 +107,8 @@ def make_survey(out, machine=10, human=10, seconds=30.0, random_seed=7, model=No
     listen = out / "listen"
     if listen.exists() and any(listen.iterdir()):
         raise CharrnnError(f"{listen} is not empty: pick a new --out folder so old clips cannot mix in")
-    if machine and (model is None or isinstance(model, (str, os.PathLike))):
-        model = load(model)  # load first: a bad --model should fail before minutes of rendering
+    if machine:
+        model = as_model(model)  # load first: a bad --model should fail before minutes of rendering
     if data is None:
         folder = getattr(model, "folder", None) or (default_weights_dir() if model is None else model)
         data = model_corpus(folder)
