@@ -13,10 +13,12 @@ Bad input (a missing file, malformed data, an incompatible checkpoint) prints on
 """
 import argparse
 import importlib
+import os
 import sys
 
 from .augment import TRANSPOSE_SHIFTS, transpose_corpus
 from .errors import CharrnnError
+from .nn.backend import VERBOSE_ENV
 from .nn.config import ARCHS, DISTRIBUTE, PRECISIONS, ModelConfig
 from .sources import POOL_MIN_BYTES
 from .training import MODEL_DEFAULTS, TRAIN_DEFAULTS, TRANSFORMER_TRAIN_DEFAULTS, train
@@ -57,6 +59,8 @@ def _data_transpose(args):
 
 
 def _train(args):
+    if args.verbose:
+        os.environ[VERBOSE_ENV] = "1"
     history = train(data=args.data, out=args.out, epochs=args.epochs, save_every=args.save_every,
                     batch_size=args.batch_size, seq_len=args.seq_len, learning_rate=args.learning_rate,
                     cell=args.cell, layers=args.layers, units=args.units, embedding=args.embedding,
@@ -105,7 +109,8 @@ def build_parser():
                     help=f"Adam's step size (default {TRAIN_DEFAULTS.learning_rate}; transformer "
                          f"{TRANSFORMER_TRAIN_DEFAULTS['learning_rate']})")
     tr.add_argument("--arch", choices=ARCHS, default=MODEL_DEFAULTS["arch"],
-                    help="rnn (default: --cell, --embedding) or transformer (--heads, --context)")
+                    help="rnn (default: --cell, --embedding) or transformer (experimental: --heads, --context; "
+                         "not shipped, behind the LSTM on a CPU budget)")
     tr.add_argument("--cell", choices=("lstm", "gru"), default=MODEL_DEFAULTS["cell"])
     transformer = ModelConfig.defaults("transformer")
     for name, kind in (("layers", int), ("units", int), ("dropout", float), ("heads", int), ("context", int)):
@@ -123,7 +128,9 @@ def build_parser():
                          "mixed_bfloat16 on CPUs with AMX/AVX512-BF16, else float32")
     tr.add_argument("--distribute", choices=DISTRIBUTE, default=TRAIN_DEFAULTS.distribute,
                     help="none (default): one device; mirrored: every GPU (or logical device) of this machine; "
-                         "multiworker: every machine in TF_CONFIG, the same command on each")
+                         "multiworker (experimental: a patch over Keras' fit, tested only as processes on one "
+                         "machine): every machine in TF_CONFIG, the same command on each")
+    tr.add_argument("--verbose", action="store_true", help="show TensorFlow's own start-up and log lines")
     tr.set_defaults(func=_train)
 
     for name in SUBCOMMAND_MODULES:

@@ -22,6 +22,7 @@ from .checks import check_generate
 from .errors import CharrnnError, check_out_folder
 from .files import replacing, write_text_atomic
 from .nn.attention_step import AttentionStep
+from .nn.backend import load_keras
 from .nn.checkpoint import NotKeras3Weights, read_weights
 from .nn.config import ModelConfig
 from .form.config import FORM_FILE, FormConfig
@@ -95,7 +96,8 @@ class CharModel:
         return self._load_keras(batch_size=None, seq_len=None, stateful=False)
 
     def _load_keras(self, batch_size, seq_len, stateful):
-        from .nn.model import build_model  # Keras loads only when a model does
+        load_keras()  # TensorFlow loads only when a Keras model is needed, quietly
+        from .nn.model import build_model
 
         model = build_model(self.config, batch_size=batch_size, seq_len=seq_len, stateful=stateful)
         try:
@@ -310,15 +312,20 @@ def register_cli(subparsers):
     p = subparsers.add_parser("generate", help="write new tunes with a trained model")
     p.add_argument("-n", type=int, default=1, help="number of tunes")
     p.add_argument("--seed", default=SAMPLING.seed, help=r"text that starts every tune; '\n' for newlines")
-    p.add_argument("--temperature", type=float, default=SAMPLING.temperature)
-    p.add_argument("--top-k", type=int, default=SAMPLING.top_k)
-    p.add_argument("--top-p", type=float, default=SAMPLING.top_p)
+    p.add_argument("--temperature", type=float, default=SAMPLING.temperature,
+                   help=f"below 1: safer, plainer tunes; above 1: wilder ones (default {SAMPLING.temperature:g})")
+    p.add_argument("--top-k", type=int, default=SAMPLING.top_k,
+                   help="draw each character from the k likeliest only (default: all)")
+    p.add_argument("--top-p", type=float, default=SAMPLING.top_p,
+                   help="draw each character from the likeliest ones that make up this share of the "
+                        "probability, e.g. 0.9 (default: all)")
     p.add_argument("--max-chars", type=int, default=SAMPLING.max_chars)
     p.add_argument("--random-seed", type=int, default=None)
     p.add_argument("--model", default=None, help="run folder (default: the pretrained weights/)")
     p.add_argument("--out", default="samples", help="output folder (default: samples/)")
     p.add_argument("--valid-only", action="store_true", help="keep sampling until n tunes parse")
     p.add_argument("--no-form", action="store_true",
-                   help="sample the network alone: no copied bars or cadence retries (form.json)")
+                   help="sample the network alone, without the model's form.json: no copied bars, no cadence "
+                        "or notation retries, no 8-bar minimum")
     p.add_argument("--max-attempts", type=int, default=None, help="cap for --valid-only (default 10 x n)")
     p.set_defaults(func=_run)

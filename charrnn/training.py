@@ -16,6 +16,7 @@ import json
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Optional
 
 from .corpus import corpus_start_tunes, load_corpus, load_ids
 from .checks import check_train
@@ -24,7 +25,8 @@ from .files import write_json_atomic, write_text_atomic
 from .generator import CharModel
 from .nn.runstate import load_run_state
 from .nn.sampling import START_FILE
-from .nn.config import ModelConfig, resolve_precision
+from .nn.backend import load_keras
+from .nn.config import DISTRIBUTE, PRECISIONS, ModelConfig, resolve_precision
 from .nn.vocab import Vocabulary
 
 MODEL_DEFAULTS = ModelConfig.defaults()  # cell, layers, units, embedding, dropout, arch, heads, context
@@ -133,11 +135,165 @@ def _starting_model(init_from, config):
     return start
 
 
-def train(data="data/abc", out="runs/default", epochs=TRAIN_DEFAULTS.epochs, save_every=TRAIN_DEFAULTS.save_every,
-          batch_size=None, seq_len=TRAIN_DEFAULTS.seq_len, learning_rate=None, cell=MODEL_DEFAULTS["cell"], layers=None, units=None,
-          embedding=MODEL_DEFAULTS["embedding"], dropout=None, precision=TRAIN_DEFAULTS.precision, init_from=None,
-          random_seed=None, time_limit=None, verbose=True, distribute=TRAIN_DEFAULTS.distribute,
-          arch=MODEL_DEFAULTS["arch"], heads=None, context=None):
+@dataclass(frozen=True)
+class RunSettings:
+    """Everything a run is asked to do, defaults resolved and checked (no TensorFlow yet)."""
+
+    data: Path
+    out: Path
+    config: ModelConfig  # vocab_size is the corpus's (or the starting model's), set by prepare_run
+    epochs: int
+    save_every: int
+    batch_size: int
+    seq_len: int
+    learning_rate: float
+    precision: str  # as asked ("auto" is resolved when TensorFlow loads)
+    init_from: Optional[str]
+    random_seed: Optional[int]
+    time_limit: Optional[float]
+    distribute: str
+    verbose: bool
+
+
+@dataclass
+class PreparedRun:
+    """The run's data and starting point, read and checked before TensorFlow loads."""
+
+    config: ModelConfig
+    vocab: Vocabulary
+    start: Optional[CharModel]  # the model a fine-tuning run starts from
+    train_ids: object  # (chars,) int ids
+    valid_ids: object
+    validate: bool  # valid.abc is long enough to validate on
+    start_tunes: str  # start.abc's text (charrnn.nn.sampling.StartTunes)
+    run_state: dict  # what charrnn.nn.runstate read of an earlier call's epochs
+
+
+def resolve_settings(data, out, epochs, save_every, batch_size, seq_len, learning_rate, cell, layers, units,
+                     embedding, dropout, precision, init_from, random_seed, time_limit, verbose, distribute,
+                     arch, heads, context):
+    """RunSettings from train()'s arguments: the arch's defaults for what is None, every value checked."""
+    defaults = TRANSFORMER_TRAIN_DEFAULTS if arch == "transformer" else dataclasses.asdict(TRAIN_DEFAULTS)
+    batch_size = defaults["batch_size"] if batch_size is None else batch_size
+    learning_rate = defaults["learning_rate"] if learning_rate is None else learning_rate
+    check_train(epochs, save_every, batch_size, seq_len, learning_rate, random_seed, time_limit)
+    if precision not in PRECISIONS:
+        raise CharrnnError(f"precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
+    if distribute not in DISTRIBUTE:
+        raise CharrnnError(f"distribute must be one of {', '.join(DISTRIBUTE)}, not {distribute!r}")
+    if arch == "transformer" and distribute != "none":
+        raise CharrnnError("--distribute is for --arch rnn: the transformer's windows are not yet tested under "
+                           "tf.distribute; train it on one device")
+    given = dict(layers=layers, units=units, dropout=dropout, heads=heads, context=context)
+    sizes = {k: ModelConfig.defaults(arch)[k] if v is None else v for k, v in given.items()}
+    config = ModelConfig(vocab_size=1, cell=cell, embedding=embedding, arch=arch, **sizes)  # checks the shape
+    out = Path(out)
+    check_out_folder(out)
+    return RunSettings(data=Path(data), out=out, config=config, epochs=epochs, save_every=save_every,
+                       batch_size=batch_size, seq_len=seq_len, learning_rate=learning_rate, precision=precision,
+                       init_from=None if init_from is None else str(init_from), random_seed=random_seed,
+                       time_limit=time_limit, distribute=distribute, verbose=verbose)
+
+
+def run_args(settings, precision, replicas):
+    """train_args.json: what the run was asked, as a resumed run must repeat it."""
+    return {"data": str(settings.data.resolve()), "epochs": settings.epochs, "save_every": settings.save_every,
+            "batch_size": settings.batch_size, "seq_len": settings.seq_len,
+            "learning_rate": settings.learning_rate, "precision": precision, "init_from": settings.init_from,
+            "random_seed": settings.random_seed, "distribute": settings.distribute, "replicas": replicas}
+
+
+def prepare_run(settings):
+    """The corpus as ids, the starting model and the run folder's state; None when the run folder
+    already holds every epoch asked for."""
+    data, out = settings.data, settings.out
+    corpus = load_corpus(data)
+    vocab, start = corpus.vocab, None
+    config = dataclasses.replace(settings.config, vocab_size=len(vocab))
+    start_tunes = corpus_start_tunes(data, corpus)  # where sampling lanes start (StartTunes)
+    if settings.init_from is not None:
+        # Fine-tuning keeps the starting model's characters: its Embedding rows are indexed by them.
+        start = _starting_model(settings.init_from, config)
+        vocab, config = start.vocab, dataclasses.replace(config, vocab_size=start.config.vocab_size)
+    _check_run_folder(out, config, vocab)
+    state = load_run_state(out)
+    done = state["epochs_done"]
+    if done and _check_resume(out, done, settings.epochs, run_args(settings, None, None)):
+        if settings.verbose:
+            print(f"{out}: complete, {done} epochs trained; nothing to do (more epochs: --epochs {done + 10})")
+        return None
+    try:  # the built corpus's memory-mapped ids when they encode it with this vocabulary
+        train_ids, valid_ids = load_ids(data, vocab)
+    except UnknownCharactersError:  # name every file and line that holds them
+        train_ids, valid_ids = _encode_split(vocab, corpus, data)
+    validate = config.arch == "transformer" or _check_sizes(train_ids, valid_ids, data, settings.batch_size,
+                                                             settings.seq_len, settings.verbose)
+    if done and settings.verbose:
+        print(f"{out}: resuming after epoch {done} of {settings.epochs}")
+    return PreparedRun(config=config, vocab=vocab, start=start, train_ids=train_ids, valid_ids=valid_ids,
+                       validate=validate, start_tunes=start_tunes, run_state=state)
+
+
+def fit_run(settings, prepared):
+    """Build the model and its datasets, then fit: TensorFlow loads here."""
+    keras = load_keras()
+    from .nn.callbacks import run_callbacks
+    from .nn.distribute import (adam, distribute_lanes, is_chief, lanes_per_replica, make_strategy,
+                                 patch_multiworker_fit, scratch_run_folder)
+    from .nn.model import build_model, compile_model
+    from .nn.windows import window_datasets
+
+    s, p = settings, prepared
+    precision = resolve_precision(s.precision)
+    strategy = make_strategy(s.distribute)
+    rows = lanes_per_replica(s.batch_size, strategy)  # each replica's lanes: the batch its model is built with
+    if s.random_seed is not None:
+        keras.utils.set_random_seed(s.random_seed)
+    chief = is_chief(strategy)
+    run = s.out if chief else scratch_run_folder(s.out)  # a multi-worker run's other workers write there
+    run.mkdir(parents=True, exist_ok=True)
+    p.config.save(run / "config.json")
+    p.vocab.save(run / "char_to_idx.json")
+    write_json_atomic(run / "train_args.json", run_args(s, precision, strategy.num_replicas_in_sync))
+    write_text_atomic(run / START_FILE, p.start_tunes)
+    done, validate, steps = p.run_state["epochs_done"], p.validate, None
+    transformer = p.config.arch == "transformer"
+    if transformer:  # windows of whole tunes, shuffled per epoch (not stateful)
+        train_ds, valid_ds, steps = window_datasets(p.train_ids, p.valid_ids, p.vocab, p.config.context,
+                                                    s.batch_size, s.random_seed or 0, (done, s.epochs))
+        validate = valid_ds is not None
+    else:
+        train_ds = distribute_lanes(strategy, p.train_ids, s.batch_size, s.seq_len)
+        # A short valid.abc is read in overlapping lanes, so small corpora still validate.
+        valid_ds = distribute_lanes(strategy, p.valid_ids, s.batch_size, s.seq_len, overlap=True) if validate else None
+    with strategy.scope():  # weights, Adam's slots and each replica's lane state: on every replica
+        model = build_model(p.config, batch_size=rows, seq_len=s.seq_len, stateful=True, precision=precision)
+        if p.start is not None:
+            model.load_weights(p.start.weights_file)  # a resumed run then restores its own weights over these
+        optimizer = adam(strategy, s.learning_rate, global_clipnorm=5.0)
+        if precision == "mixed_float16":  # float16 gradients underflow without a loss scale
+            optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
+        compile_model(model, optimizer=optimizer)
+    if not transformer:
+        patch_multiworker_fit(model, strategy)
+    try:
+        return model.fit(train_ds, validation_data=valid_ds, epochs=s.epochs, initial_epoch=done, shuffle=False,
+                         steps_per_epoch=steps,
+                         callbacks=run_callbacks(run, s.save_every, validate, s.verbose and chief, p.run_state,
+                                                  s.time_limit), verbose=0)
+    finally:
+        if not chief:
+            shutil.rmtree(run, ignore_errors=True)
+
+
+def train(data="data/abc", out="runs/default", epochs: int = TRAIN_DEFAULTS.epochs,
+          save_every: int = TRAIN_DEFAULTS.save_every, batch_size: Optional[int] = None,
+          seq_len: int = TRAIN_DEFAULTS.seq_len, learning_rate: Optional[float] = None,
+          cell: str = MODEL_DEFAULTS["cell"], layers: Optional[int] = None, units: Optional[int] = None,
+          embedding: int = MODEL_DEFAULTS["embedding"], dropout: Optional[float] = None,
+          precision: str = TRAIN_DEFAULTS.precision, init_from=None, random_seed: Optional[int] = None,
+          time_limit: Optional[float] = None, verbose: bool = True, distribute: str = TRAIN_DEFAULTS.distribute,
+          arch: str = MODEL_DEFAULTS["arch"], heads: Optional[int] = None, context: Optional[int] = None):
     """Train (or resume training) a model on `data`, writing the run folder `out`.
 
     `precision="auto"` trains in mixed_bfloat16 on CPUs with bfloat16 units (AMX, AVX512-BF16)
@@ -171,93 +327,8 @@ def train(data="data/abc", out="runs/default", epochs=TRAIN_DEFAULTS.epochs, sav
 
     Returns the Keras History of the epochs run in this call (None when the run was complete).
     """
-    defaults = TRANSFORMER_TRAIN_DEFAULTS if arch == "transformer" else dataclasses.asdict(TRAIN_DEFAULTS)
-    batch_size = defaults["batch_size"] if batch_size is None else batch_size
-    learning_rate = defaults["learning_rate"] if learning_rate is None else learning_rate
-    check_train(epochs, save_every, batch_size, seq_len, learning_rate, random_seed, time_limit)
-    precision = resolve_precision(precision)
-    from .nn.distribute import (adam, distribute_lanes, is_chief, lanes_per_replica, make_strategy,
-                                 patch_multiworker_fit, scratch_run_folder)
-
-    if arch == "transformer" and distribute != "none":
-        raise CharrnnError("--distribute is for --arch rnn: the transformer's windows are not yet tested under "
-                           "tf.distribute; train it on one device")
-    strategy = make_strategy(distribute)
-    rows = lanes_per_replica(batch_size, strategy)  # each replica's lanes: the batch its model is built with
-    out = Path(out)
-    check_out_folder(out)
-    corpus = load_corpus(data)
-    vocab = corpus.vocab
-    starts = corpus_start_tunes(data, corpus)  # where sampling lanes start (StartTunes)
-    given = dict(layers=layers, units=units, dropout=dropout, heads=heads, context=context)
-    sizes = {k: ModelConfig.defaults(arch)[k] if v is None else v for k, v in given.items()}
-    config = ModelConfig(vocab_size=len(vocab), cell=cell, embedding=embedding, arch=arch, **sizes)
-    start = None
-    if init_from is not None:
-        # Fine-tuning keeps the starting model's characters: its Embedding rows are indexed by them.
-        start = _starting_model(init_from, config)
-        vocab, config = start.vocab, dataclasses.replace(config, vocab_size=start.config.vocab_size)
-    _check_run_folder(out, config, vocab)
-    args = {"data": str(Path(data).resolve()), "epochs": epochs, "save_every": save_every,
-            "batch_size": batch_size, "seq_len": seq_len, "learning_rate": learning_rate,
-            "precision": precision, "init_from": None if init_from is None else str(init_from),
-            "random_seed": random_seed, "distribute": distribute, "replicas": strategy.num_replicas_in_sync}
-    state = load_run_state(out)
-    done = state["epochs_done"]
-    if done and _check_resume(out, done, epochs, args):
-        if verbose:
-            print(f"{out}: complete, {done} epochs trained; nothing to do (more epochs: --epochs {done + 10})")
-        return None
-    try:  # the built corpus's memory-mapped ids when they encode it with this vocabulary
-        train_ids, valid_ids = load_ids(data, vocab)
-    except UnknownCharactersError:  # name every file and line that holds them
-        train_ids, valid_ids = _encode_split(vocab, corpus, data)
-    del corpus  # the texts: training reads only the ids
-    transformer = config.arch == "transformer"
-    validate = transformer or _check_sizes(train_ids, valid_ids, data, batch_size, seq_len, verbose)
-    if done and verbose:
-        print(f"{out}: resuming after epoch {done} of {epochs}")
-
-    import keras  # loaded here, not at import: `charrnn --help` reads this module's defaults
-
-    from .nn.callbacks import run_callbacks
-    from .nn.model import build_model, compile_model
-    from .nn.windows import window_datasets
-
-    if random_seed is not None:
-        keras.utils.set_random_seed(random_seed)
-    chief = is_chief(strategy)
-    run = out if chief else scratch_run_folder(out)  # a multi-worker run's other workers write there
-    run.mkdir(parents=True, exist_ok=True)
-    config.save(run / "config.json")
-    vocab.save(run / "char_to_idx.json")
-    write_json_atomic(run / "train_args.json", args)
-    write_text_atomic(run / START_FILE, starts)
-
-    steps = None
-    if transformer:  # windows of whole tunes, shuffled per epoch (not stateful)
-        train_ds, valid_ds, steps = window_datasets(train_ids, valid_ids, vocab, config.context, batch_size,
-                                                    0 if random_seed is None else random_seed, (done, epochs))
-        validate = valid_ds is not None
-    else:
-        train_ds = distribute_lanes(strategy, train_ids, batch_size, seq_len)
-        # A short valid.abc is read in overlapping lanes, so small corpora still validate.
-        valid_ds = distribute_lanes(strategy, valid_ids, batch_size, seq_len, overlap=True) if validate else None
-    with strategy.scope():  # weights, Adam's slots and each replica's lane state: on every replica
-        model = build_model(config, batch_size=rows, seq_len=seq_len, stateful=True, precision=precision)
-        if start is not None:
-            model.load_weights(start.weights_file)  # a resumed run then restores its own weights over these
-        optimizer = adam(strategy, learning_rate, global_clipnorm=5.0)
-        if precision == "mixed_float16":  # float16 gradients underflow without a loss scale
-            optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
-        compile_model(model, optimizer=optimizer)
-    if not transformer:
-        patch_multiworker_fit(model, strategy)
-    try:
-        return model.fit(train_ds, validation_data=valid_ds, epochs=epochs, initial_epoch=done, shuffle=False,
-                         steps_per_epoch=steps,
-                         callbacks=run_callbacks(run, save_every, validate, verbose and chief, state,
-                                                  time_limit), verbose=0)
-    finally:
-        if not chief:
-            shutil.rmtree(run, ignore_errors=True)
+    settings = resolve_settings(data, out, epochs, save_every, batch_size, seq_len, learning_rate, cell, layers,
+                                units, embedding, dropout, precision, init_from, random_seed, time_limit, verbose,
+                                distribute, arch, heads, context)
+    prepared = prepare_run(settings)
+    return None if prepared is None else fit_run(settings, prepared)

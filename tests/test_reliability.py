@@ -2,6 +2,8 @@
 guitar-chord symbols, and a model's corpus found from any folder."""
 import json
 import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -47,6 +49,8 @@ def cases(d, run, corpus):
         (["data", "build", str(corpus / "train.abc"), "--out", f], "a_file: --out must be a folder"),
         (["data", "build", str(d / "missing.abc"), "--out", out], "missing.abc"),
         (["train", "--data", str(corpus), "--out", f], "a_file: --out must be a folder"),
+        (["train", "--data", str(d / "missing"), "--out", out], "no train.abc"),
+        (["train", "--data", str(corpus), "--out", out, "--dropout", "1.5"], "dropout"),
         (["train", "--data", str(corpus), "--out", f"{f}/run"], "a_file is a file"),
         (["train", "--data", str(corpus), "--out", out, "--learning-rate", "-0.001"], "learning_rate"),
         (["train", "--data", str(corpus), "--out", out, "--learning-rate", "inf"], "learning_rate"),
@@ -84,6 +88,29 @@ def test_bad_input_table(inputs, tiny_run, tiny_corpus, capsys):
         assert expected in err[0], (argv, err[0])
         assert files(inputs) == before and files(tiny_run) == run_before, argv  # nothing written
         assert not (inputs / "new_out").exists(), argv
+
+
+def test_bad_input_table_as_a_user_runs_it(inputs, tiny_run, tiny_corpus):
+    """The same cases as commands in a shell: one stderr line (no TensorFlow start-up lines before it)."""
+    procs = []
+    for argv, expected in cases(inputs, tiny_run, tiny_corpus):
+        argv = argv + ["--epochs", "1"] if argv[0] == "train" else argv
+        procs.append((argv, expected, subprocess.Popen([sys.executable, "-m", "charrnn", *argv], text=True,
+                                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)))
+        if len(procs) % 4 == 0:  # a few at a time: each starts Python and NumPy
+            procs[-4][2].wait(timeout=120)
+    for argv, expected, proc in procs:
+        _, err = proc.communicate(timeout=120)
+        lines = err.strip().splitlines()
+        assert proc.returncode == 2 and len(lines) == 1 and expected in lines[0], (argv, lines)
+
+
+def test_duplicate_vocabulary_ids_name_the_file(tmp_path):
+    from charrnn.nn.vocab import Vocabulary
+
+    (tmp_path / "char_to_idx.json").write_text('{"a": 0, "b": 0}')
+    with pytest.raises(CharrnnError, match="char_to_idx.json: not a valid char_to_idx.json"):
+        Vocabulary.load(tmp_path / "char_to_idx.json")
 
 
 def test_generate_api_names_the_bad_argument(tiny_run):

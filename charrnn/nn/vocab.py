@@ -55,6 +55,8 @@ class Vocabulary:
                                                      and not isinstance(v, bool) for k, v in data.items()):
                 raise TypeError("a JSON object of one character -> id is needed")
             return cls(data)
+        except CharrnnError as e:  # ids with gaps or duplicates: name the file
+            raise CharrnnError(f"{path}: not a valid char_to_idx.json ({e})") from None
         except FileNotFoundError:
             raise CharrnnError(f"{path}: vocabulary file not found") from None
         except (json.JSONDecodeError, UnicodeDecodeError, AttributeError, TypeError, IndexError) as e:
