@@ -16,6 +16,7 @@ from charrnn.corpus import model_corpus
 from charrnn.errors import CharrnnError
 from charrnn.generator import default_weights_dir
 from charrnn.music.perform import unreleased_notes
+from charrnn.survey import score_files
 
 BROKEN = "X:1\nT:Broken\nK:D\n|: [[[ \n"
 
@@ -127,7 +128,7 @@ def test_survey_responses_saved_by_spreadsheets(inputs, tmp_path):
     for encoding in ("latin-1", "utf-16", "utf-8-sig"):
         path = tmp_path / f"{encoding}.csv"
         path.write_bytes(text.encode(encoding))
-        charrnn.survey.score_files(inputs / "key.csv", [path], out=tmp_path / encoding)
+        score_files(inputs / "key.csv", [path], out=tmp_path / encoding)
         assert "answers" in (tmp_path / encoding / "results.json").read_text()
 
 
