@@ -1,48 +1,35 @@
 """charrnn: a character-level LSTM/GRU that learns folk tunes in ABC notation and writes new ones.
 
     import charrnn
-    tunes = charrnn.generate(seed="X:", n=3, random_seed=1)   # the pretrained model in weights/
+    tunes = charrnn.generate(n=3, type="jig", key="D", random_seed=1)   # the shipped model
     print(tunes[0].abc)
+
+The names below are the real functions and classes, imported when first used (`import charrnn`
+stays quick: TensorFlow loads only for training or a Keras model).
 """
+import importlib
 import os
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ start-up chatter
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ log lines (charrnn.nn.backend hides the rest)
 
-from .corpus import build_corpus, load_corpus  # noqa: E402
-from .errors import CharrnnError, UnknownCharactersError  # noqa: E402
-from .nn.config import ModelConfig  # noqa: E402
-from .nn.data import read_batches  # noqa: E402
-from .nn.sampling import SAMPLING  # noqa: E402
-from .nn.vocab import Vocabulary  # noqa: E402
-from .tune import Tune  # noqa: E402
-
-__all__ = ["ModelConfig", "build_corpus", "load_corpus", "read_batches", "CharrnnError",
-           "UnknownCharactersError", "Tune", "Vocabulary", "build_model", "train", "load", "generate"]
-
-
-def build_model(*args, **kwargs):
-    from .nn.model import build_model as _build  # Keras loads only when a model is needed
-
-    return _build(*args, **kwargs)
+# name -> the module that defines it
+_EXPORTS = {
+    "generate": "charrnn.generator", "load": "charrnn.generator", "CharModel": "charrnn.generator",
+    "train": "charrnn.training", "Tune": "charrnn.tune", "build_corpus": "charrnn.corpus",
+    "load_corpus": "charrnn.corpus", "read_batches": "charrnn.nn.data", "build_model": "charrnn.nn.model",
+    "ModelConfig": "charrnn.nn.config", "Vocabulary": "charrnn.nn.vocab", "SAMPLING": "charrnn.nn.sampling",
+    "CharrnnError": "charrnn.errors", "UnknownCharactersError": "charrnn.errors",
+}
+__all__ = sorted(_EXPORTS)
 
 
-def train(*args, **kwargs):
-    from .training import train as _train
-
-    return _train(*args, **kwargs)
-
-
-def load(path=None):
-    """A reusable trained model (see charrnn.generator.load)."""
-    from .generator import load as _load
-
-    return _load(path)
+def __getattr__(name):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'charrnn' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_EXPORTS[name]), name)
+    globals()[name] = value  # found once; later lookups are plain attribute reads
+    return value
 
 
-def generate(seed=SAMPLING.seed, n=1, temperature=SAMPLING.temperature, top_k=SAMPLING.top_k,
-             top_p=SAMPLING.top_p, max_chars=SAMPLING.max_chars, random_seed=None, model=None):
-    """Sample n new tunes as Tune objects (see charrnn.generator.generate)."""
-    from .generator import generate as _generate
-
-    return _generate(seed=seed, n=n, temperature=temperature, top_k=top_k, top_p=top_p,
-                     max_chars=max_chars, random_seed=random_seed, model=model)
+def __dir__():
+    return sorted(list(globals()) + __all__)

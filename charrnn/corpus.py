@@ -20,6 +20,7 @@ import sys
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import Optional
 
 from .abc.text import join_tunes, read_abc_text, split_tunes
 from .errors import CharrnnError, check_out_folder
@@ -126,7 +127,7 @@ class CorpusWriter:
             path.unlink(missing_ok=True)
 
 
-def build_corpus(sources=DEFAULT_COLLECTIONS, out="data/abc", workers=None, progress=None):
+def build_corpus(sources=DEFAULT_COLLECTIONS, out="data/abc", workers: Optional[int] = None, progress=None) -> dict:
     """Write train.abc, valid.abc, provenance.csv, char_to_idx.json and the ids into `out`.
 
     Files that give no tunes are skipped with a line each on stderr, and dropped tunes are counted
@@ -204,7 +205,7 @@ class Corpus:
         return split_tunes(self.valid_text)
 
 
-def load_corpus(folder="data/abc"):
+def load_corpus(folder="data/abc") -> "Corpus":
     """Read a corpus folder written by build_corpus; a clear error if it is not one."""
     folder = Path(folder)
     train_path, valid_path = folder / "train.abc", folder / "valid.abc"

@@ -7,16 +7,19 @@
 
     charrnn generate -n 10 --temperature 0.9 --seed 'X:1\\nM:6/8\\n' --random-seed 7 --out samples/
 """
+import inspect
 import os
 import re
 import sys
 import warnings
 from functools import cached_property
 from pathlib import Path
+from typing import Optional
 
 import numpy as np
 
 from . import steering
+from .abc.header import fields_after_title, header_controls, with_header
 from .abc.text import tunebook
 from .checks import check_generate
 from .errors import CharrnnError, check_out_folder
@@ -117,7 +120,7 @@ class CharModel:
         from one call to the next. `model(ids)` on ids of shape (1, 1) gives logits (1, 1, V)."""
         return self._load_keras(batch_size=1, seq_len=1, stateful=True)
 
-    def export(self, out):
+    def export(self, out) -> Path:
         """Write a shippable copy: config.json, char_to_idx.json and best.weights.h5 holding the
         model's weights only (the run's checkpoints also hold Adam's state, three times larger),
         plus the run's log.csv, history.png, train_args.json, best.json, form.json and start.abc
@@ -135,21 +138,44 @@ class CharModel:
                 shutil.copyfile(self.folder / name, out / name)
         return out
 
-    def generate(self, seed=SAMPLING.seed, n=1, temperature=SAMPLING.temperature, top_k=SAMPLING.top_k,
-                 top_p=SAMPLING.top_p, max_chars=SAMPLING.max_chars, random_seed=None, form=True):
-        """Sample n tunes that start with `seed`; returns a list of Tune.
+    def generate(self, seed: str = SAMPLING.seed, n: int = 1, temperature: float = SAMPLING.temperature,
+                 top_k: Optional[int] = SAMPLING.top_k, top_p: Optional[float] = SAMPLING.top_p,
+                 max_chars: int = SAMPLING.max_chars, random_seed: Optional[int] = None, form=True,
+                 type: Optional[str] = None, meter: Optional[str] = None, key: Optional[str] = None,
+                 length: Optional[str] = None, title: Optional[str] = None) -> list[Tune]:
+        """Sample n new tunes; returns a list of Tune.
 
-        `form=True` samples with the model's form.json when it has one (copied bars, cadences on
-        the tonic); False samples the network alone; a FormConfig uses that one."""
+        seed: the text every tune starts with ("X:", the start of a header line, by default).
+        n: how many tunes. max_chars: the most characters a tune may have.
+        temperature: below 1 safer, plainer tunes; above 1 wilder ones (0 < temperature <= 5).
+        top_k, top_p: draw each character from the k likeliest, or from the likeliest that make up
+            top_p of the probability (None: all).
+        random_seed: the same number gives the same tunes (None: new ones each call).
+        form: True samples with the model's form.json when it has one (copied bars, cadences on
+            the tonic, notation retries, at least 8 bars); False samples the network alone; a
+            FormConfig uses that one.
+        type, meter, key, length, title: header fields R:, M:, K:, L:, T: ("jig", "6/8", "D",
+            "1/8", "The Kesh"). With the default seed each tune gets a title of its own, then the
+            given fields (L:1/8 when a key is given without one); with a seed text of your own the
+            fields are set in (or added to) its header.
+        """
         check_generate(seed, n, temperature, top_k, top_p, max_chars, random_seed)
+        given = header_controls(type=type, meter=meter, key=key, length=length, title=title)
+        header = None
+        if given and seed in ("X:", "") and "T" not in given:  # each tune writes its own title first
+            seed, header = "X:1\nT:", fields_after_title(given)
+        elif given:
+            seed = with_header("" if seed == "X:" else seed, lambda: "", type=type, meter=meter, key=key,
+                               length=length, title=title)
         rng = np.random.default_rng(random_seed)
         form = self.form if form is True else (form or None)
         with blas_threads():
-            texts = sample_tunes(self.net, self.vocab, seed, n, rng, temperature=temperature,
-                                 top_k=top_k, top_p=top_p, max_chars=max_chars, hook=lane_hook(form, self.vocab), start=self.start)
+            texts = sample_tunes(self.net, self.vocab, seed, n, rng, temperature=temperature, top_k=top_k,
+                                 top_p=top_p, max_chars=max_chars, hook=lane_hook(form, self.vocab, header),
+                                 start=self.start)
         return [Tune(t) for t in texts]
 
-    def form_bpc(self, tunes, form=None):
+    def form_bpc(self, tunes: list[str], form=None) -> dict:
         """Bits per character of held-out tunes: {'network': the network alone, 'with_form': with
         the mixture of `form` (default: the model's form.json): its character cache, if it has one,
         and its bar copies, 'chars': characters scored}."""
@@ -160,19 +186,19 @@ class CharModel:
         gain = gain_nats(form.array(), rows) / np.log(2)
         return {"network": network / chars, "with_form": (cached - gain) / chars, "chars": chars}
 
-    def continue_tune(self, abc="", n=1, **options):
+    def continue_tune(self, abc: str = "", n: int = 1, **options) -> list[Tune]:
         """Keep `abc` and write on (see charrnn.steering.continue_tune); returns a list of Tune."""
         return steering.continue_tune(self, abc, n=n, **options)
 
-    def vary(self, abc, bars, n=1, **options):
+    def vary(self, abc: str, bars, n: int = 1, **options) -> list[Tune]:
         """New versions of the chosen bars, best first (see charrnn.steering.vary)."""
         return steering.vary(self, abc, bars, n=n, **options)
 
-    def fill(self, abc, n=1, **options):
+    def fill(self, abc: str, n: int = 1, **options) -> list[Tune]:
         """The tune with its `*` bars filled in (see charrnn.steering.fill)."""
         return steering.fill(self, abc, n=n, **options)
 
-    def evaluate_bpc(self, text, batch_size=16, seq_len=128):
+    def evaluate_bpc(self, text: str, batch_size: int = 16, seq_len: int = 128) -> dict:
         """Loss (nats), accuracy and bits per character of `text`, read in stateful lanes as in
         training (validation metrics of `charrnn train` use the same measure); a transformer reads
         it in windows of whole tunes, as its training validates (seq_len is not used)."""
@@ -209,7 +235,7 @@ class CharModel:
         return {"loss": bits * np.log(2), "accuracy": result["accuracy"], "bits_per_char": bits}
 
 
-def load(path=None, read_form=True):
+def load(path=None, read_form: bool = True) -> "CharModel":
     """A reusable model: `path` is a run folder (None: the pretrained model in weights/);
     `read_form=False` leaves its form.json unread."""
     return CharModel(default_weights_dir() if path is None else path, read_form=read_form)
@@ -221,11 +247,18 @@ def as_model(model, read_form=True):
     return model if hasattr(model, "generate") else load(model, read_form=read_form)
 
 
-def generate(seed=SAMPLING.seed, n=1, temperature=SAMPLING.temperature, top_k=SAMPLING.top_k,
-             top_p=SAMPLING.top_p, max_chars=SAMPLING.max_chars, random_seed=None, model=None, form=True):
-    """Sample n new tunes; `model` is a run folder, a loaded CharModel, or None (pretrained)."""
-    return as_model(model).generate(seed=seed, n=n, temperature=temperature, top_k=top_k, top_p=top_p,
-                          max_chars=max_chars, random_seed=random_seed, form=form)
+def generate(*args, model=None, **options) -> list[Tune]:
+    """Sample new tunes with `model`: a run folder, a loaded CharModel, or None (the pretrained
+    model). Every other argument is CharModel.generate's:
+
+    """
+    return as_model(model).generate(*args, **options)
+
+
+generate.__doc__ += CharModel.generate.__doc__.split("\n", 2)[2]
+generate.__signature__ = inspect.signature(CharModel.generate).replace(parameters=[
+    *list(inspect.signature(CharModel.generate).parameters.values())[1:],
+    inspect.Parameter("model", inspect.Parameter.KEYWORD_ONLY, default=None)])
 
 
 def generate_valid(model, n, max_attempts, random_seed=None, **options):
@@ -278,9 +311,11 @@ def _run(args):
     check_out_folder(args.out)  # before the sampling, not after it
     check_generate(args.seed.replace("\\n", "\n"), args.n, args.temperature, args.top_k, args.top_p,
                    args.max_chars, args.random_seed)
+    header_controls(type=args.type, meter=args.meter, key=args.key, length=args.length, title=args.title)
     model = load(args.model)
     options = dict(seed=args.seed.replace("\\n", "\n"), temperature=args.temperature, top_k=args.top_k,
-                   top_p=args.top_p, max_chars=args.max_chars, form=not args.no_form)
+                   top_p=args.top_p, max_chars=args.max_chars, form=not args.no_form, type=args.type,
+                   meter=args.meter, key=args.key, length=args.length, title=args.title)
     if args.valid_only:
         max_attempts = args.max_attempts or 10 * args.n
         tunes, attempts = generate_valid(model, args.n, max_attempts, random_seed=args.random_seed, **options)
@@ -320,6 +355,11 @@ def register_cli(subparsers):
                    help="draw each character from the likeliest ones that make up this share of the "
                         "probability, e.g. 0.9 (default: all)")
     p.add_argument("--max-chars", type=int, default=SAMPLING.max_chars)
+    p.add_argument("--type", help="tune type, the R: field: jig, reel, hornpipe, ...")
+    p.add_argument("--meter", help="the M: field: 6/8, 4/4, C, C|, ...")
+    p.add_argument("--key", help="key and mode, the K: field: D, Em, Ador, Gmix, ...")
+    p.add_argument("--length", help="unit note length, the L: field (default 1/8 with --key)")
+    p.add_argument("--title", help="the T: field (default: each tune writes its own)")
     p.add_argument("--random-seed", type=int, default=None)
     p.add_argument("--model", default=None, help="run folder (default: the pretrained weights/)")
     p.add_argument("--out", default="samples", help="output folder (default: samples/)")

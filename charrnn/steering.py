@@ -18,65 +18,15 @@ import re
 import numpy as np
 
 from .abc.bars import bar_spans
-from .abc.header import set_field, split_header
+from .abc.header import with_header
 from .checks import MAX_LANES, check_sampling, check_whole
 from .errors import CharrnnError
 from .form.sampler import FormSampler
 from .nn.sampling import feed, log_likelihood, sample_lanes, sample_until, tune_limit
 from .tune import Tune
 
-FIELD_ORDER = ("T", "R", "M", "L", "K")  # the corpus' header order, after X:
-HEADER_ARGS = {"title": "T", "type": "R", "meter": "M", "length": "L", "key": "K"}
-_CHECKS = {
-    "T": (re.compile(r"[^\n%]{0,100}"), "a title of at most 100 characters on one line"),
-    "R": (re.compile(r"[A-Za-z][A-Za-z ]{0,29}"), "a tune type like jig, reel or hornpipe"),
-    "M": (re.compile(r"\d{1,2}/\d{1,2}|C\|?|none"), "a meter like 6/8, 4/4, C or C|"),
-    "L": (re.compile(r"1/(1|2|4|8|16|32|64)"), "a unit note length like 1/8"),
-    "K": (re.compile(r"[A-G][#b]?\s?(?:[A-Za-z]{0,10})|HP|Hp|none"), "a key like D, Em, Ador or Gmix"),
-}
 BAR_CHARS = 48  # most characters one sampled bar may take before the candidate is dropped
 SCORE_CHARS = 400  # most characters of the following text that rank a candidate
-
-
-# -------------------------------------------------------------------------------------- header
-
-def _check_field(field, value):
-    pattern, what = _CHECKS[field]
-    if not isinstance(value, str) or not pattern.fullmatch(value.strip()):
-        name = {v: k for k, v in HEADER_ARGS.items()}[field]
-        raise CharrnnError(f"{name} {value!r}: expected {what}")
-    return value.strip()
-
-
-def with_header(abc, sample_title=None, **fields):
-    """`abc` with header fields set from title/type/meter/length/key (None: left alone).
-
-    A text without a header (empty, or opening bars only) gets X:1, T:, R:, M:, L:, K: as given;
-    its title comes from `sample_title()` when none is given and L: defaults to 1/8.
-    Opening bars need a key (K: fixes how the notes read)."""
-    unknown = set(fields) - set(HEADER_ARGS)
-    if unknown:
-        raise CharrnnError(f"unknown header control(s) {sorted(unknown)}; use {', '.join(HEADER_ARGS)}")
-    given = {HEADER_ARGS[k]: _check_field(HEADER_ARGS[k], v) for k, v in fields.items() if v is not None}
-    abc = abc or ""
-    header, body = split_header(abc)  # a header still being written has no K: line yet
-    if header:
-        for f in FIELD_ORDER:
-            if f in given:
-                abc = set_field(abc, f, given[f])
-        if given and not body and not abc.endswith("\n"):
-            abc += "\n"  # the model goes on with a new field line
-        return abc
-    if body.strip() and "K" not in given:
-        raise CharrnnError("opening bars need a key: pass key= (K:) or write the header first")
-    if not given and not body.strip():
-        return "X:1\n"
-    if body.strip() or "K" in given:
-        given.setdefault("L", "1/8")
-    if "T" not in given:
-        given["T"] = sample_title() if sample_title else ""
-    lines = ["X:1"] + [f"{f}:{given[f]}" for f in FIELD_ORDER if f in given]
-    return "\n".join(lines) + "\n" + body.lstrip("\n")
 
 
 # ---------------------------------------------------------------------------------------- bars

@@ -5,8 +5,19 @@
 """
 import re
 
+from ..errors import CharrnnError
+
 FIELD = re.compile(r"^([A-Za-z]):")  # a field line: one letter and a colon (X:1, T:..., K:G)
 REQUIRED_HEADERS = "XTMLK"
+FIELD_ORDER = ("T", "R", "M", "L", "K")  # the corpus' header order, after X:
+HEADER_ARGS = {"title": "T", "type": "R", "meter": "M", "length": "L", "key": "K"}
+_CHECKS = {
+    "T": (re.compile(r"[^\n%]{0,100}"), "a title of at most 100 characters on one line"),
+    "R": (re.compile(r"[A-Za-z][A-Za-z ]{0,29}"), "a tune type like jig, reel or hornpipe"),
+    "M": (re.compile(r"\d{1,2}/\d{1,2}|C\|?|none"), "a meter like 6/8, 4/4, C or C|"),
+    "L": (re.compile(r"1/(1|2|4|8|16|32|64)"), "a unit note length like 1/8"),
+    "K": (re.compile(r"[A-G][#b]?\s?(?:[A-Za-z]{0,10})|HP|Hp|none"), "a key like D, Em, Ador or Gmix"),
+}
 _K_LINE = re.compile(r"^K:(.*)\n", re.M)
 
 
@@ -111,3 +122,56 @@ def tonic_letter(abc):
     m = re.search(r"^K:(.*)$", abc, flags=re.M)
     key = normalise_key(m.group(1)) if m else None
     return key[0] if key else None
+
+
+def check_field(field, value):
+    """A header control's value, trimmed, or a CharrnnError naming the control and what it expects."""
+    pattern, what = _CHECKS[field]
+    if not isinstance(value, str) or not pattern.fullmatch(value.strip()):
+        name = {v: k for k, v in HEADER_ARGS.items()}[field]
+        raise CharrnnError(f"{name} {value!r}: expected {what}")
+    return value.strip()
+
+
+def header_controls(**fields):
+    """{field letter: value} of the header controls given (title, type, meter, length, key; None:
+    not given), each checked."""
+    unknown = set(fields) - set(HEADER_ARGS)
+    if unknown:
+        raise CharrnnError(f"unknown header control(s) {sorted(unknown)}; use {', '.join(HEADER_ARGS)}")
+    return {HEADER_ARGS[k]: check_field(HEADER_ARGS[k], v) for k, v in fields.items() if v is not None}
+
+
+def fields_after_title(given):
+    """The header lines after T: for `given` ({letter: value}), in the corpus's order, L: 1/8 when
+    a key is given without one: 'R:jig\\nM:6/8\\nL:1/8\\nK:D\\n'."""
+    given = dict(given, L=given.get("L", "1/8")) if "K" in given else given
+    return "".join(f"{f}:{given[f]}\n" for f in FIELD_ORDER[1:] if f in given)
+
+
+def with_header(abc, sample_title=None, **fields):
+    """`abc` with header fields set from title/type/meter/length/key (None: left alone).
+
+    A text without a header (empty, or opening bars only) gets X:1, T:, R:, M:, L:, K: as given;
+    its title comes from `sample_title()` when none is given and L: defaults to 1/8.
+    Opening bars need a key (K: fixes how the notes read)."""
+    given = header_controls(**fields)
+    abc = abc or ""
+    header, body = split_header(abc)  # a header still being written has no K: line yet
+    if header:
+        for f in FIELD_ORDER:
+            if f in given:
+                abc = set_field(abc, f, given[f])
+        if given and not body and not abc.endswith("\n"):
+            abc += "\n"  # the model goes on with a new field line
+        return abc
+    if body.strip() and "K" not in given:
+        raise CharrnnError("opening bars need a key: pass key= (K:) or write the header first")
+    if not given and not body.strip():
+        return "X:1\n"
+    if body.strip() or "K" in given:
+        given.setdefault("L", "1/8")
+    if "T" not in given:
+        given["T"] = sample_title() if sample_title else ""
+    lines = ["X:1"] + [f"{f}:{given[f]}" for f in FIELD_ORDER if f in given]
+    return "\n".join(lines) + "\n" + body.lstrip("\n")

@@ -4,6 +4,7 @@
     Cadences       a part or tune that closes away from the tonic writes its closing bar again
     NotationRetry  a bar that makes a notation error (charrnn.abc.notation) is written again
     CharacterCache the network's probabilities mixed with what followed similar states (experimental)
+    HeaderFields   the caller's header fields (R: M: L: K:) written after the tune's title line
 
 charrnn.form.sampler.FormSampler runs them over the lanes, in the order of its list: at a bar
 start the first rule that refuses the bar just written sends the lane back to that bar's start;
@@ -217,3 +218,20 @@ class CharacterCache(Rule):
 
     def restore(self, lane, saved, mine):
         self.cache.count[lane] = saved
+
+
+class HeaderFields(Rule):
+    """The header fields a caller gave (`text`: 'R:jig\\nM:6/8\\nL:1/8\\nK:D\\n') written after
+    the first line each lane completes (its title, from a prime that ends in 'T:'), so every tune
+    gets a title of its own and the network reads the given fields as if it had written them."""
+
+    def __init__(self, text, vocab, n, lanes):
+        self.ids, self.lanes = vocab.encode(text, where="header"), lanes
+        self.newline = vocab.char_to_idx.get("\n", -1)
+        self.waiting = np.ones(n, dtype=bool)
+
+    def wrote(self, active, ids, body, state):
+        for j in np.flatnonzero(self.waiting[active] & (ids == self.newline)):
+            lane = active[j]
+            self.waiting[lane] = False
+            self.lanes.write(lane, self.ids)

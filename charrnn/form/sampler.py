@@ -13,13 +13,16 @@ there. Bookkeeping is vectorised per step; Python runs only for lanes that start
 import numpy as np
 
 from .cursor import LaneCursor
-from .rules import BarCopies, Cadences, CharacterCache, NotationRetry
+from .rules import BarCopies, Cadences, CharacterCache, HeaderFields, NotationRetry
 
 NOBODY = -1  # refused_by: no rule refused the lane's bar
 
 
 class FormSampler:
-    def __init__(self, form, vocab, prime, n, rng):
+    """`form` (a FormConfig, or None for no copies or retries) and `header` (header lines to write
+    after each lane's title line, or None) choose the rules."""
+
+    def __init__(self, form, vocab, prime, n, rng, header=None):
         self.vocab, self.prime = vocab, prime
         self.cursor = LaneCursor(vocab, prime, n)
         self.closing = np.array([c in "|]:" for c in vocab.chars])
@@ -30,9 +33,11 @@ class FormSampler:
         self.out = self.length = None  # the loop's arrays, seen at each step
         # In the order they are asked: a failed cadence try is refused before its notation is
         # checked, and at a tune's end the notation check comes before the cadence's judgement.
-        self.rules = [Cadences(form.cadence_tries, n, self), NotationRetry(form.notation_tries, n),
-                      BarCopies(form.sampling_array(), rng, vocab, self)]
-        if form.cache() is not None:
+        self.rules = [HeaderFields(header, vocab, n, self)] if header else []
+        if form is not None:
+            self.rules += [Cadences(form.cadence_tries, n, self), NotationRetry(form.notation_tries, n),
+                           BarCopies(form.sampling_array(), rng, vocab, self)]
+        if form is not None and form.cache() is not None:
             self.rules.append(CharacterCache(*form.cache(), n))
 
     # What the rules read and write of a lane.
@@ -134,6 +139,9 @@ class FormSampler:
                 rule.restore(lane, rule_saved, r == cause)
 
 
-def lane_hook(form, vocab):
-    """What sample_tunes takes as `hook` to write with `form` (a FormConfig; None: the network alone)."""
-    return None if form is None else (lambda prime, n, rng: FormSampler(form, vocab, prime, n, rng))
+def lane_hook(form, vocab, header=None):
+    """What sample_tunes takes as `hook` to write with `form` (a FormConfig; None: the network
+    alone) and `header` (FormSampler's); None when there is nothing to do."""
+    if form is None and not header:
+        return None
+    return lambda prime, n, rng: FormSampler(form, vocab, prime, n, rng, header=header)

@@ -36,7 +36,7 @@ def as_ids(ids):
     return array
 
 
-def read_batches(ids, batch_size, seq_len, overlap=False):
+def read_batches(ids, batch_size: int, seq_len: int, overlap: bool = False):
     """Inputs and next-character targets, each of shape (n_batches, batch_size, seq_len).
 
     x[k, i] = lane i, characters k*seq_len ... (k+1)*seq_len - 1; y is x shifted by one.
