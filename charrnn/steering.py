@@ -17,7 +17,7 @@ import re
 
 import numpy as np
 
-from .abc.bars import bar_spans
+from .abc.bars import bar_spans, bars_so_far, mask
 from .abc.header import with_header
 from .checks import MAX_LANES, check_sampling, check_whole
 from .errors import CharrnnError
@@ -44,38 +44,20 @@ def _runs(numbers):
 
 # ------------------------------------------------------------------------------------ sampling
 
-class _BarCounter:
-    """Reads sampled characters; says when `bars` bars are written (at the next bar line)."""
+_FIELD_OPENS = re.compile(r"\[[A-Za-z]$")  # `[V` then `:`: an inline field, not yet closed
 
-    def __init__(self, bars):
-        self.bars, self.done, self.in_line, self.content, self.last = bars, 0, False, False, ""
-        self.quote = self.deco = self.bracket = False
 
-    def verdict(self, ch):
-        """1: `ch` starts the bar line after the last bar (stop before it); -1: an empty bar
-        (give up on this lane); 0: `ch` taken in."""
-        if self.quote:
-            self.quote = ch != '"'
-        elif self.deco:
-            self.deco = ch != "!"
-        elif self.bracket:  # a chord or inline field; `[1` is an ending
-            self.bracket = ch != "]" and not (ch.isdigit() and self.last == "[")
-        elif ch in "|:":
-            if not self.in_line:
-                if not self.content:
-                    return -1
-                if self.done == self.bars - 1:
-                    return 1
-            self.in_line = True
-        elif self.in_line and (ch == "]" or ch.isspace() or (ch.isdigit() and self.last in "|[")):
-            pass  # still the bar line: `|]`, `|1`, or `|` at a line's end and `|` starting the next
-        else:
-            if self.in_line:
-                self.done, self.in_line, self.content = self.done + 1, False, False
-            self.quote, self.deco, self.bracket = ch == '"', ch == "!", ch == "["
-            self.content = self.content or not ch.isspace()
-        self.last = ch
+def bar_verdict(text, ch, bars):
+    """Sampling a run of `bars` bars, char by char: 1 when `ch` starts the bar line after the last
+    of them (stop before it), -1 when it starts a bar line after an empty bar (give up on this
+    lane), 0 to take it in. The bars are read by charrnn.abc.bars; a `:` or `|` outside quoted text,
+    decorations and fields starts a bar line."""
+    if ch not in "|:" or mask(text + ch)[-1] == " " or (ch == ":" and _FIELD_OPENS.search(text)):
         return 0
+    done, open_bar = bars_so_far(text)
+    if not open_bar:  # still the bar line (`||`, `:|`, `|` ending a line and `|` starting the next)
+        return 0 if done else -1
+    return 1 if done == bars else 0
 
 
 def _sample_title(model, rng, temperature, top_k, top_p):
@@ -139,12 +121,11 @@ def _resample_bars(model, abc, numbers, n, candidates, rng, sampling, stop_at_wi
         follow_ids = vocab.encode(following, where="tune") if following else []
         state = model.start.take(candidates, rng)
         logits = feed(net, state, base[:start], vocab, candidates, where="tune")
-        counters = [_BarCounter(len(run)) for _ in range(candidates)]
 
         def stop(lane, ch, text):
             if ch == "\n" and text.endswith("\n"):  # a blank line: the tune ended too soon
                 return -1
-            return counters[lane].verdict(ch)
+            return bar_verdict(text, ch, len(run))
 
         got, ok, ends, end_logits = sample_until(net, vocab, state, logits, stop, rng, **sampling,
                                                   limit=BAR_CHARS * len(run))

@@ -101,6 +101,17 @@ def bar_spans(abc):
     return spans
 
 
+def bars_so_far(text):
+    """(bars, open): the bars of music in a stretch of body text being written, and whether the
+    last of them is still open (music after the last bar line). Ending numbers (`|1`) belong to
+    their bar line here: a bar line followed only by one holds no music yet."""
+    masked = mask(text).replace("\\\n", "  ")
+    cuts = [0] + [x for start, end, _ in bar_lines(text, masked) for x in (start, end)] + [len(text)]
+    segments = [masked[a:b] for a, b in zip(cuts[::2], cuts[1::2])]
+    music = [bool(_LEADING_ENDING.sub("", seg).strip()) for seg in segments]
+    return sum(music), music[-1]
+
+
 def ends_repeat(token):  # :|  ::  :|:  :|]
     return token.startswith(":")
 
@@ -118,6 +129,7 @@ def is_double(token):  # || |] [|: the section lines a repeat without |: also go
 
 
 ENDING = re.compile(r"\s*\[?(\d)")  # |1, :|2, | [1: the ending (its number) a bar line leads into
+_LEADING_ENDING = re.compile(r"^\s*\[?\d")
 
 
 def structure_counts(abc):
