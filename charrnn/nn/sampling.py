@@ -125,8 +125,7 @@ class StartStates:
     one). Instead the model writes warm-up tunes in blocks of 1, 1, 2, 4, 8 and 16 lanes (32 in
     all), each block from its own fixed random seed, when a call first needs it; lane i of a call
     of n lanes starts from warm state i mod min(n, 32). So a call's tunes depend only on the model,
-    its arguments and its random seed, never on the calls before it, and one tune costs one
-    warm-up tune, as before. Thread-safe: the composer samples from several threads.
+    its arguments and its random seed, never on the calls before it. Thread-safe: the composer samples from several threads.
     """
 
     BLOCKS = (1, 1, 2, 4, 8, 16)
@@ -159,8 +158,7 @@ class StartTunes:
     In training every tune follows another in its lane, and the collections keep tunes of a kind
     together (a book's jigs, then its reels), so the network learned to take the kind of a tune
     from the one before it. Lanes started after the network's own warm-up tunes (StartStates)
-    took those few tunes' kinds: 44% of tunes in 2/2 against 22% of the corpus, 12% in 6/8
-    against 29%. After tunes spread evenly over the training text (`charrnn train` writes them to
+    took those few tunes' kinds (the model card has the figures). After tunes spread evenly over the training text (`charrnn train` writes them to
     the run's start.abc) the lanes write the corpus's mix of kinds.
 
     Each tune is read alone from a zero state, left-padded with newlines to the longest one, so

@@ -17,11 +17,10 @@ What a step costs besides its matrix products is kept small (bench/generate_spee
   (2U + 1, 4U)), its input written into a preallocated buffer whose last column stays 1; the first
   layer's bias is folded into its embedding table. That is 3 products a step instead of 5, and no
   separate bias or h @ U additions. Keras sums x @ W + h @ U + b in another order, so a gate may
-  differ in its last bit (the probabilities agree to ~1e-6 as before; 200 tunes for random seed
-  0 came out the same).
-Where the time goes (2-core Xeon, one BLAS thread): at 200 lanes ~75% in the products (~35 us a
-lane a step); at 1-8 lanes a step costs 0.2-0.8 ms whatever the lanes, as every product streams
-(and OpenBLAS packs) all 5.5 MB of weights: the long tail of steps in which few lanes still write.
+  differ in its last bit (tests/test_sampling.py holds the probabilities to Keras' within 1e-5).
+At many lanes the products take most of a step; at a few lanes a step costs about the same
+whatever the lanes, as every product streams all the weights: the long tail of steps in which
+few lanes still write.
 """
 import os
 import threading
