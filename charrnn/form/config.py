@@ -105,12 +105,3 @@ def offer_weights(w, pos, columns):
     weights = w[pos, columns]
     total = weights.sum()
     return weights * (CAP / total) if total > CAP else weights
-
-
-def offer_weights(w, pos, columns):
-    """The weights of the copies offered to one bar (at place `pos`, from `columns`), scaled down
-    to sum to CAP when they sum to more: the network always keeps a share. Scoring and sampling
-    both weigh a bar's copies with this."""
-    weights = w[pos, columns]
-    total = weights.sum()
-    return weights * (CAP / total) if total > CAP else weights
