@@ -28,8 +28,7 @@ from .files import temp_path, write_json_atomic
 from .nn.ids import encode_file, ids_dtype, open_ids
 from .nn.sampling import START_FILE
 from .nn.vocab import Vocabulary
-from .sources import (DEFAULT_COLLECTIONS, AbcTune, Skips, corpus_files, music21_collection_dir,  # noqa: F401
-                      normalise_tune, source_files, unique_tunes, unread_files)
+from .sources import DEFAULT_COLLECTIONS, Skips, corpus_files, unique_tunes, unread_files
 
 VALID_EVERY = 10
 START_TUNES = 64  # tunes a run's start.abc holds (charrnn.nn.sampling.StartTunes)

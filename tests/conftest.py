@@ -6,7 +6,7 @@ import time
 import pytest
 
 import charrnn
-from charrnn.corpus import music21_collection_dir
+from charrnn.sources import music21_collection_dir
 from charrnn.nn.runstate import read_log
 
 

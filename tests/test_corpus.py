@@ -5,7 +5,8 @@ import pytest
 
 import charrnn
 from charrnn.abc.text import read_abc_text, split_tunes
-from charrnn.corpus import collect_tunes, normalise_tune, start_tunes
+from charrnn.corpus import collect_tunes, start_tunes
+from charrnn.sources import normalise_tune
 from charrnn.errors import CharrnnError, UnknownCharactersError
 
 JIG = "X:1\nT:The Jig\nM:6/8\nL:1/8\nK:D\nA|dfa agf|e2d cBA|]\n"
@@ -84,7 +85,7 @@ def test_build_corpus_split_by_tune_with_provenance(tmp_path, oneills_file):
 
 
 def test_default_collections_are_music21_folders():
-    from charrnn.corpus import DEFAULT_COLLECTIONS, music21_collection_dir
+    from charrnn.sources import DEFAULT_COLLECTIONS, music21_collection_dir
 
     assert all(music21_collection_dir(name) for name in DEFAULT_COLLECTIONS)
 

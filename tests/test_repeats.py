@@ -1,7 +1,7 @@
 """Implied repeat starts: left out in the corpus, written out for music21, same music either way."""
 import pytest
 
-from charrnn.corpus import normalise_tune
+from charrnn.sources import normalise_tune
 from charrnn.render import performance
 from charrnn.abc.repeats import explicit_repeats, implicit_repeats
 

@@ -12,7 +12,6 @@ learning-rate schedule's state, the best score), then log.csv from those rows: a
 leaves the last committed epoch whole, and a resumed or extended run continues from it with
 each epoch logged once.
 """
-import csv
 import json
 import math
 import time
