@@ -1,5 +1,6 @@
 """Form: bar starts read from the text, the bar-copy mixture's bits, EM, and the sampler's copies
 and cadences."""
+import dataclasses
 import math
 
 import numpy as np
@@ -234,3 +235,34 @@ def test_form_fit_command_calibrates_copies_and_can_add_a_cache(tmp_path, tiny_r
     form = FormConfig.load(run / "form.json")
     assert form.copy_scale == 1.25 and form.cache() is not None and "character cache: theta" in capsys.readouterr().out
     assert main(["form", "fit", "--model", str(run), "--data", str(tiny_corpus), "--copy-scale", "0"]) == 2
+
+
+def test_copies_do_not_make_loops(shipped):
+    """Copying the bar just before, most of the time: without the loop rules whole tunes go round
+    one bar; with them a bar written LOOP_COUNT times is rarely copied again and a run of repeating
+    bars stops at max_run."""
+    from collections import Counter
+
+    from charrnn.form.bars import bar_starts
+    from charrnn.form.config import LOOP_COUNT
+    from charrnn.form.rules import repeat_run
+
+    w = np.zeros((12, 34))
+    w[:, [0, RUN]] = 0.79  # the bar just before, whether or not it repeated one itself
+    base = FormConfig(weights=tuple(map(tuple, w.tolist())), cadence_tries=0, notation_tries=0)
+
+    def loops(form):
+        tunes = sample_tunes(shipped.net, shipped.vocab, "X:", 24, np.random.default_rng(2),
+                             hook=lane_hook(form, shipped.vocab), start=shipped.start, max_chars=500)
+        cores = []
+        for abc in tunes:
+            starts = [i for i, _, _ in bar_starts(abc)] + [len(abc)]
+            cores.append([abc[a:b].split("|")[0].strip() for a, b in zip(starts, starts[1:])])
+        most = [max(Counter(c).values(), default=0) for c in cores]
+        runs = [max((repeat_run(c[:k]) for k in range(len(c) + 1)), default=0) for c in cores]
+        return np.mean([m > LOOP_COUNT for m in most]), max(runs)
+
+    free = loops(dataclasses.replace(base, loop_weight=1.0, max_run=0))
+    held = loops(dataclasses.replace(base, loop_weight=0.0, max_run=3))
+    assert free[0] > 0.5 and held[0] < free[0] / 3
+    assert free[1] > 6 and held[1] <= 5  # a run may grow by the bars the network writes again itself

@@ -31,6 +31,9 @@ FORM_FILE = "form.json"
 CAP = 0.8  # the most weight the copies offered to one bar may have together: the network keeps a share
 DEFAULT_CADENCE_TRIES = 4  # a closing bar off the tonic is written again at most 4 times
 DEFAULT_NOTATION_TRIES = 8  # a bar that makes a notation error is written again at most 8 times
+LOOP_COUNT = 3  # a bar written this many times is a loop in the making
+DEFAULT_LOOP_WEIGHT = 0.2  # the share of its copy weight such a bar keeps (1: no limit)
+DEFAULT_MAX_RUN = 6  # after this many repeating bars in a row, no copy (0: no limit)
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,8 @@ class FormConfig:
     copy_scale: float = 1.0  # the sampler's weights: the fitted ones times this (a bar's offers capped at CAP)
     cache_theta: float = 0.0  # the character cache (charrnn.form.cache) under the bar mixture:
     cache_lambda: float = 0.0  # its sharpness and weight; weight 0: none
+    loop_weight: float = DEFAULT_LOOP_WEIGHT  # sampling: a bar written LOOP_COUNT times keeps this share
+    max_run: int = DEFAULT_MAX_RUN  # sampling: no copy after this many repeating bars in a row
 
     def array(self):
         """The fitted weights, (POSITIONS, OFFER_COLUMNS): the mixture that scores text. Weights
@@ -53,6 +58,9 @@ class FormConfig:
             w = np.hstack([w, w])
         if w.shape != (POSITIONS, OFFER_COLUMNS) or (w < 0).any() or (w >= 1).any():
             raise CharrnnError(f"form weights must be {POSITIONS} x {OFFER_COLUMNS}, each in [0, 1)")
+        if not 0 <= self.loop_weight <= 1 or self.max_run < 0:
+            raise CharrnnError(f"form loop_weight must be in [0, 1] and max_run 0 or more, not "
+                               f"{self.loop_weight} and {self.max_run}")
         if self.cadence_tries < 0 or self.notation_tries < 0:
             raise CharrnnError(f"form cadence_tries and notation_tries must be 0 or more, not "
                                f"{self.cadence_tries} and {self.notation_tries}")
@@ -80,7 +88,8 @@ class FormConfig:
                                  "cadence_tries": self.cadence_tries, "notation_tries": self.notation_tries,
                                  "fitted_on": self.fitted_on,
                                  "copy_scale": self.copy_scale, "cache_theta": self.cache_theta,
-                                 "cache_lambda": self.cache_lambda})
+                                 "cache_lambda": self.cache_lambda, "loop_weight": self.loop_weight,
+                                 "max_run": self.max_run})
 
     @classmethod
     def load(cls, path):
@@ -91,7 +100,9 @@ class FormConfig:
                        notation_tries=int(data.get("notation_tries", DEFAULT_NOTATION_TRIES)),
                        fitted_on=str(data.get("fitted_on", "")),
                        copy_scale=float(data.get("copy_scale", 1.0)), cache_theta=float(data.get("cache_theta", 0.0)),
-                       cache_lambda=float(data.get("cache_lambda", 0.0)))
+                       cache_lambda=float(data.get("cache_lambda", 0.0)),
+                       loop_weight=float(data.get("loop_weight", DEFAULT_LOOP_WEIGHT)),
+                       max_run=int(data.get("max_run", DEFAULT_MAX_RUN)))
             form.array()
             return form
         except (OSError, ValueError, KeyError, TypeError) as e:

@@ -20,7 +20,7 @@ from ..abc.bars import closes_part, leaves_home
 from ..abc.notation import notation_errors
 from ..tune import MIN_BARS
 from .cache import LaneCache
-from .config import offer_weights
+from .config import LOOP_COUNT, offer_weights
 
 RETRY_PENDING, RETRY_WRITING = 1, 2  # Cadences.retry: a closing bar is being written again
 
@@ -179,16 +179,39 @@ class NotationRetry(Rule):
         self.fixes[lane] += 1
 
 
+def repeat_run(cores):
+    """How many of the last bars in a row each repeat an earlier bar of the tune."""
+    run = 0
+    for k in range(len(cores) - 1, -1, -1):
+        if cores[k] is None or cores[k] not in cores[:k]:
+            break
+        run += 1
+    return run
+
+
 class BarCopies(Rule):
     """At each bar start, a copy of an earlier bar of the tune with the mixture's weight
-    (charrnn.form.config), else the network's own bar."""
+    (charrnn.form.config), else the network's own bar. Copies do not make loops: a bar already
+    written LOOP_COUNT times keeps `loop_weight` of its copy weight, and after `max_run` bars in a
+    row that repeat earlier ones no copy is offered (sampling rules: the scored mixture has neither)."""
 
-    def __init__(self, weights, rng, vocab, lanes):
+    def __init__(self, weights, rng, vocab, lanes, loop_weight, max_run):
         self.w, self.rng, self.vocab, self.lanes = weights, rng, vocab, lanes
+        self.loop_weight, self.max_run = loop_weight, max_run
+
+    def _weights(self, lane, pos, offers):
+        """The copy weights of `offers`, loops and long runs held back."""
+        cores = self.lanes.cursor.bars[lane].cores
+        if self.max_run and repeat_run(cores) >= self.max_run:
+            return np.zeros(len(offers))
+        weights = offer_weights(self.w, pos, [c for c, _ in offers])
+        if self.loop_weight < 1:
+            weights = weights * [self.loop_weight if cores.count(core) >= LOOP_COUNT else 1 for _, core in offers]
+        return weights
 
     def bar_started(self, lane, j, start, ids):
         _, pos, offers = start
-        weights = offer_weights(self.w, pos, [c for c, _ in offers])
+        weights = self._weights(lane, pos, offers)
         r = self.rng.random()
         if offers and r < weights.sum():
             core = offers[int(np.searchsorted(np.cumsum(weights), r, side="right"))][1]

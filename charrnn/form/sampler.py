@@ -36,7 +36,8 @@ class FormSampler:
         self.rules = [HeaderFields(header, vocab, n, self)] if header else []
         if form is not None:
             self.rules += [Cadences(form.cadence_tries, n, self), NotationRetry(form.notation_tries, n),
-                           BarCopies(form.sampling_array(), rng, vocab, self)]
+                           BarCopies(form.sampling_array(), rng, vocab, self, form.loop_weight,
+                                     form.max_run)]
         if form is not None and form.cache() is not None:
             self.rules.append(CharacterCache(*form.cache(), n))
 
