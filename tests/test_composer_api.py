@@ -44,16 +44,16 @@ def test_page_and_static_files_are_local(client):
 
 
 def test_compose_answers_with_media_urls(client):
-    r = client.post("/api/compose", json={"type": "reel", "meter": "6/8", "key": "D", "start": "|:DFA dfa|",
-                                          "temperature": 0.8, "top_p": 0.95, "seed": 7})
+    r = client.post("/api/compose", json={"type": "reel", "meter": "6/8", "key": "D", "seed": "|:DFA dfa|",
+                                          "temperature": 0.8, "top_p": 0.95, "random_seed": 7})
     assert r.status_code == 200, r.text
     tune = r.json()
     assert {"id", "abc", "valid", "score", "audio", "midi"} <= set(tune)
     assert "\nR:reel\nM:6/8\nL:1/8\nK:D\n|:DFA dfa|" in tune["abc"]
     assert tune["score"] == f"/api/media/{tune['id']}/score.svg"
     assert client.get(tune["score"]).headers["content-type"] == "image/svg+xml"
-    again = client.post("/api/compose", json={"type": "reel", "meter": "6/8", "key": "D", "start": "|:DFA dfa|",
-                                              "temperature": 0.8, "top_p": 0.95, "seed": 7}).json()
+    again = client.post("/api/compose", json={"type": "reel", "meter": "6/8", "key": "D", "seed": "|:DFA dfa|",
+                                              "temperature": 0.8, "top_p": 0.95, "random_seed": 7}).json()
     assert again["abc"] == tune["abc"] and again["id"] != tune["id"]
 
 
@@ -69,12 +69,12 @@ def test_render_serves_score_audio_and_midi(client, oneills_file):
 
 
 def test_continue_vary_fill_and_bars(client):
-    cont = client.post("/api/continue", json={"abc": TUNE[:60], "seed": 1}).json()
+    cont = client.post("/api/continue", json={"abc": TUNE[:60], "random_seed": 1}).json()
     assert cont["abc"].startswith(TUNE[:60])
-    varied = client.post("/api/vary", json={"abc": TUNE, "bars": [3], "candidates": 16, "seed": 2}).json()
+    varied = client.post("/api/vary", json={"abc": TUNE, "bars": [3], "candidates": 16, "random_seed": 2}).json()
     assert varied["abc"] != TUNE and len(varied["bars"]) == 9
     holes = TUNE.replace("BAG FED", "*")
-    filled = client.post("/api/fill", json={"abc": holes, "candidates": 16, "seed": 3}).json()
+    filled = client.post("/api/fill", json={"abc": holes, "candidates": 16, "random_seed": 3}).json()
     assert "*" not in filled["abc"] and len(filled["bars"]) == 9
     spans = client.post("/api/bars", json={"abc": TUNE}).json()["bars"]
     assert [TUNE[a:b] for a, b in spans][:2] == ["A", "DFA dfa"]
@@ -84,11 +84,11 @@ def test_continue_vary_fill_and_bars(client):
     ("/api/compose", {"temperature": 0}, 422, "temperature"),
     ("/api/compose", {"temperature": 1e9}, 422, "temperature"),
     ("/api/compose", {"top_p": 2}, 422, "top_p"),
-    ("/api/compose", {"seed": -1}, 422, "seed"),
+    ("/api/compose", {"random_seed": -1}, 422, "random_seed"),
     ("/api/compose", {"key": "H#"}, 400, "key 'H#'"),
     ("/api/compose", {"meter": "x"}, 400, "meter 'x'"),
-    ("/api/compose", {"start": "|:DFA \u2603|", "key": "D"}, 400, "'\u2603'"),
-    ("/api/compose", {"start": "|:DFA dfa|"}, 400, "need a key"),
+    ("/api/compose", {"seed": "|:DFA \u2603|", "key": "D"}, 400, "'\u2603'"),
+    ("/api/compose", {"seed": "|:DFA dfa|"}, 400, "need a key"),
     ("/api/compose", {"colour": "red"}, 422, "colour"),
     ("/api/continue", {}, 422, "abc"),
     ("/api/vary", {"abc": TUNE, "bars": [10]}, 400, "out of range"),
@@ -122,7 +122,7 @@ def test_bad_bodies_and_paths(client):
 
 
 def test_two_composes_at_once(client):
-    bodies = [{"type": "reel", "meter": "4/4", "key": k, "seed": i} for i, k in enumerate(["D", "G", "A", "Em"])]
+    bodies = [{"type": "reel", "meter": "4/4", "key": k, "random_seed": i} for i, k in enumerate(["D", "G", "A", "Em"])]
     with ThreadPoolExecutor(4) as pool:
         answers = list(pool.map(lambda b: client.post("/api/compose", json=b), bodies))
     assert [r.status_code for r in answers] == [200] * 4

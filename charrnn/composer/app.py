@@ -3,7 +3,7 @@
     from fastapi.testclient import TestClient
     from charrnn.composer.app import create_app
     client = TestClient(create_app(charrnn.load(), tunebook=tmp / "book.sqlite"))
-    client.post("/api/compose", json={"type": "jig", "meter": "6/8", "key": "D", "seed": 7}).json()
+    client.post("/api/compose", json={"type": "jig", "meter": "6/8", "key": "D", "random_seed": 7}).json()
 
 Endpoints are plain `def`s, so FastAPI runs them in its threadpool: sampling and rendering never
 block the event loop, and two tabs compose at once (the NumPy sampler keeps its state per call).
@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException
 
 from ..abc.bars import bar_spans
+from ..checks import MAX_RANDOM_SEED, MAX_TEMPERATURE, MAX_TOP_K
 from ..errors import CharrnnError
 from ..tune import Tune
 from .media import FILES, MediaStore
@@ -27,6 +28,7 @@ from .tunebook import Tunebook
 
 MAX_BODY = 64 * 1024  # bytes; a long tune is ~1 KB
 MAX_ABC = 20000
+REQUEST_CANDIDATES = 64  # a page request's versions to rank: its time, not an argument's range
 STATIC = {"composer.js": "text/javascript; charset=utf-8", "composer.css": "text/css; charset=utf-8"}
 
 
@@ -37,10 +39,10 @@ class _Body(BaseModel):
 
 
 class Sampling(_Body):
-    temperature: float = Field(1.0, gt=0, le=5)
+    temperature: float = Field(1.0, gt=0, le=MAX_TEMPERATURE)
     top_p: Optional[float] = Field(None, gt=0, le=1)
-    top_k: Optional[int] = Field(None, ge=1, le=1000)
-    seed: Optional[int] = Field(None, ge=0, le=2**63 - 1)
+    top_k: Optional[int] = Field(None, ge=1, le=MAX_TOP_K)
+    random_seed: Optional[int] = Field(None, ge=0, le=MAX_RANDOM_SEED)
 
 
 class Compose(Sampling):
@@ -48,7 +50,7 @@ class Compose(Sampling):
     key: Optional[str] = Field(None, max_length=20)
     type: Optional[str] = Field(None, max_length=30)
     title: Optional[str] = Field(None, max_length=100)
-    start: str = Field("", max_length=5000)
+    seed: str = Field("", max_length=5000)  # the tune's opening: a header, bars or both
 
 
 class Continue(Sampling):
@@ -58,12 +60,12 @@ class Continue(Sampling):
 class Vary(Sampling):
     abc: str = Field(min_length=1, max_length=MAX_ABC)
     bars: list[int] = Field(min_length=1, max_length=64)
-    candidates: int = Field(8, ge=1, le=64)
+    candidates: int = Field(8, ge=1, le=REQUEST_CANDIDATES)
 
 
 class Fill(Sampling):
     abc: str = Field(min_length=1, max_length=MAX_ABC)
-    candidates: int = Field(8, ge=1, le=64)
+    candidates: int = Field(8, ge=1, le=REQUEST_CANDIDATES)
 
 
 class Abc(_Body):
@@ -166,7 +168,7 @@ def create_app(model, tunebook, media_folder=None, max_body=MAX_BODY):
         return _error(500, f"internal error: {type(exc).__name__}")
 
     def sampling(body):
-        return dict(temperature=body.temperature, top_p=body.top_p, top_k=body.top_k, random_seed=body.seed)
+        return dict(temperature=body.temperature, top_p=body.top_p, top_k=body.top_k, random_seed=body.random_seed)
 
     def answer(tune, settings):
         item = media.render(tune.abc)
@@ -202,7 +204,7 @@ def create_app(model, tunebook, media_folder=None, max_body=MAX_BODY):
     # --------------------------------------------------------------- compose
     @app.post("/api/compose")
     def compose(body: Compose):
-        tune = model.continue_tune(body.start, type=body.type, meter=body.meter, key=body.key,
+        tune = model.continue_tune(body.seed, type=body.type, meter=body.meter, key=body.key,
                                    title=body.title, **sampling(body))[0]
         return answer(tune, body.model_dump())
 

@@ -32,7 +32,7 @@ async function api(method, url, body) {
 function numberOrNull(id) { const v = $(id).value.trim(); return v === "" ? null : Number(v); }
 
 function sampling() {
-  return {temperature: numberOrNull("temperature") ?? 1, top_p: numberOrNull("top_p"), seed: numberOrNull("seed")};
+  return {temperature: numberOrNull("temperature") ?? 1, top_p: numberOrNull("top_p"), random_seed: numberOrNull("seed")};
 }
 
 function show(tune, remember = true) {
@@ -110,7 +110,7 @@ $("compose-form").addEventListener("submit", (ev) => {
   ev.preventDefault();
   run("POST", "/api/compose", {type: $("type").value || null, meter: $("meter").value || null,
                                key: $("key").value || null, title: $("title").value.trim() || null,
-                               start: $("start").value, ...sampling()});
+                               seed: $("start").value, ...sampling()});
 });
 $("vary").addEventListener("click", () => {
   if (!selected.size) return showError("Select one or more bars to vary first (click them).");
