@@ -307,3 +307,15 @@ def test_xz_learns_from_training_text():
     assert baselines.xz_bpc(seen, seen) < 0.5 < 2.5 < baselines.xz_bpc(seen, fresh)
     assert math.isnan(baselines.xz_bpc(seen, ""))
     assert set(baselines.baseline_bpc(seen, fresh, kn_orders=(2,))) == {"xz", "kn2"}
+
+
+def test_judge_sees_shape_loops_and_notes_outside_the_key():
+    """The detectability features hold bars, parts, bars per part, the most repeated bar and the
+    share of notes the key signature lacks."""
+    looped = ("X:1\nT:t\nM:4/4\nL:1/8\nK:D\n|:DFAd fdAF|DFAd fdAF|DFAd fdAF|=c2B2 A4:|\n"
+              "|:DFAd fdAF|GABc dcBA|DFAd fdAF|GFED D4:|\n")
+    r = measure.analyse_tune(looped)
+    assert (r["bars"], r["parts"], r["bar_most"]) == (8, 2, 5)
+    assert r["outside_key"] == pytest.approx(1 / 56)  # the C natural; the C sharps are D major's
+    v = features.feature_vector(r)
+    assert list(v[-5:]) == pytest.approx([8, 2, 4, 5, 1 / 56])

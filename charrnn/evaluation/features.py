@@ -96,9 +96,10 @@ def halves(items):
 
 def feature_vector(record):
     """One tune's musical features as numbers: pitch-class, interval and note-length shares,
-    pitch range, mean notes per bar, and form: the share of bars that repeat another bar, the
-    share equal to the bar four later, and whether it ends on the tonic (None when the tune did
-    not parse or has no notes)."""
+    pitch range, mean notes per bar, the share of notes outside the key signature, and form: the
+    share of bars that repeat another bar, the share equal to the bar four later, whether it ends
+    on the tonic, bars, parts, bars per part and how often its most frequent bar comes (loops)
+    (None when the tune did not parse or has no notes)."""
     if not record["parses"] or len(record["pitches"]) < 2:
         return None
     pitches = record["pitches"]
@@ -111,5 +112,7 @@ def feature_vector(record):
     form = [record.get("bars_repeated", 0) / max(1, record.get("bars_measured", 0)),
             record.get("bars_plus4_equal", 0) / max(1, record.get("bars_plus4", 0)),
             {True: 1.0, False: 0.0}.get(record.get("ends_on_tonic"), 0.5)]
-    extra = [max(pitches) - min(pitches), float(np.mean(per_bar)) if per_bar else 0.0, *form]
+    bars, parts = record.get("bars", 0), record.get("parts", 0)
+    shape = [bars, parts, bars / max(1, parts), record.get("bar_most", 0), record.get("outside_key", 0.0)]
+    extra = [max(pitches) - min(pitches), float(np.mean(per_bar)) if per_bar else 0.0, *form, *shape]
     return np.concatenate([pc, iv, ln, extra])

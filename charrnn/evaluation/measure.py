@@ -84,6 +84,7 @@ def form_counts(bars):
     and how many equal the bar four later (of those that have one)."""
     counts = Counter(bars)
     return {"bars_measured": len(bars), "bars_repeated": sum(counts[b] > 1 for b in bars),
+            "bar_most": max(counts.values(), default=0),
             "bars_plus4": max(len(bars) - 4, 0),
             "bars_plus4_equal": sum(bars[i] == bars[i + 4] for i in range(len(bars) - 4))}
 
@@ -93,6 +94,17 @@ def _length_label(quarter_length):
     whole = Fraction(quarter_length).limit_denominator(96) / 4
     label = f"{whole.numerator}/{whole.denominator}" if whole.denominator > 1 else str(whole.numerator)
     return label if label in NOTE_LENGTHS else "other"
+
+
+def _outside_key(part, notes):
+    """The share of sounding notes whose pitch class the key signature's scale lacks (accidentals
+    that are heard: a C natural in D major, a G sharp in A minor)."""
+    signature = part.recurse().getElementsByClass("KeySignature").first()
+    if signature is None or not notes:
+        return 0.0
+    scale = {p.pitchClass for p in signature.asKey("major").getPitches()}
+    heard = [max(n.pitches, key=lambda p: p.midi).pitchClass for n in notes if n.pitches]
+    return sum(pc not in scale for pc in heard) / max(1, len(heard))
 
 
 def _score_measurements(score, abc):
@@ -114,6 +126,7 @@ def _score_measurements(score, abc):
     found["lengths"] = [_length_label(n.duration.quarterLength) for n in notes]
     found["notes_per_bar"] = [sum(1 for n in m.recurse().notes if _sounding(n)) for m in measures]
     found.update(form_counts(bar_signatures(measures)))
+    found["outside_key"] = _outside_key(part, notes)
     tonic = tonic_pitch_class(header_field(abc, "K"))
     if notes and tonic is not None:
         found["ends_on_tonic"] = tonic in {p.pitchClass for p in notes[-1].pitches}
@@ -129,7 +142,7 @@ def analyse_tune(abc, min_bars=MIN_BARS, workdir=None):
     record = {"chars": len(abc), "title": header_field(abc, "T"), "header_ok": has_full_header(abc),
               "key": normalise_key(header_field(abc, "K")), "meter": normalise_meter(header_field(abc, "M")),
               "parses": False, "bars": 0, "inner_bars": 0, "inner_bars_ok": 0, "midi_ok": False,
-              "ends_on_tonic": None, "pitches": [], "lengths": [], "notes_per_bar": [],
+              "ends_on_tonic": None, "pitches": [], "lengths": [], "notes_per_bar": [], "outside_key": 0.0,
               **form_counts([])}
     record.update(structure_counts(abc))
     tune = Tune(abc)  # parsed once: the measurements and the MIDI conversion share its parse
