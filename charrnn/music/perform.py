@@ -18,6 +18,7 @@ from contextlib import nullcontext
 from pathlib import Path
 
 from ..errors import CharrnnError
+from .accompany import add_accompaniment, mark_chord_symbols
 
 DEFAULT_PROGRAM = 40  # General MIDI violin (0-based, as music21 and the MIDI bytes count)
 # Beats per minute of the meter's beat when the tune has no Q: field: session-ish but unhurried.
@@ -152,23 +153,28 @@ def check_options(program, tempo):
     return program
 
 
-def performance(score, program=None, tempo=None, title=""):
-    """A copy of a parsed tune as it will sound: repeats played out, tempo and General MIDI program set."""
+def performance(score, program=None, tempo=None, title="", chords=True):
+    """A copy of a parsed tune as it will sound: repeats played out, tempo and General MIDI program
+    set, and with `chords` its chord symbols played by a second part (charrnn.music.accompany)."""
     from music21 import stream
 
     program = check_options(program, tempo)
     score = copy.deepcopy(score)
     try:
         _unshare(score)
-        drop_chord_symbols(score)
+        if chords:
+            mark_chord_symbols(score)
+        else:
+            drop_chord_symbols(score)
         _untie_different_pitches(score)
         _play_graces(score)
         _set_tempo(score, tempo)
         _set_program(score, program)
         # Repeats played out here (music21's MIDI export would do it too) so bar times match the MIDI.
-        return score.expandRepeats() if score[stream.Measure] else score
+        score = score.expandRepeats() if score[stream.Measure] else score
     except Exception as e:  # music21 internals on odd input (unmatched repeats, ...)
         raise CharrnnError(f"music21 cannot perform {title!r}: {e}") from None
+    return add_accompaniment(score, title=title) if chords else score
 
 
 def save_midi(score, path):
@@ -195,10 +201,10 @@ def out_path(path):
     return path
 
 
-def write_midi(score, path, program=None, tempo=None, title=""):
+def write_midi(score, path, program=None, tempo=None, title="", chords=True):
     """A parsed tune as a MIDI file; returns the path."""
     path = out_path(path)
-    save_midi(performance(score, program, tempo, title), path)
+    save_midi(performance(score, program, tempo, title, chords), path)
     return path
 
 
@@ -206,7 +212,7 @@ def converts_to_midi(score, workdir=None):
     """A parsed tune converts to MIDI the way `charrnn generate` and Tune.to_midi write it."""
     with tempfile.TemporaryDirectory() if workdir is None else nullcontext(workdir) as folder:
         try:
-            write_midi(score, Path(folder) / "tune.mid")
+            write_midi(score, Path(folder) / "tune.mid", chords=False)  # validity is the melody's
             return True
         except Exception:  # CharrnnError, or music21 internals on odd input
             return False
