@@ -72,15 +72,17 @@ def tune_seconds(score):
     return max((d["endTimeSeconds"] for d in score.parts[0].secondsMap), default=0.0)
 
 
-def write_wav(score, path, program=None, tempo=None, seconds=None, fade=0.0, sample_rate=44100, title=""):
-    """A parsed tune as a loudness-normalised WAV through FluidSynth; returns the path.
+def write_wav(score, path, program=None, tempo=None, seconds=None, fade=0.0, sample_rate=44100, title="",
+              chords=True):
+    """A parsed tune as a loudness-normalised WAV through FluidSynth, its chord symbols played
+    as an accompaniment unless `chords` is False; returns the path.
 
     seconds: cut at the bar line nearest that time (no cut when the tune is shorter),
     then fade out over the last `fade` seconds.
     """
     fluidsynth, soundfont = find_tool("fluidsynth"), find_soundfont()
     path = out_path(path)
-    score = performance(score, program, tempo, title)
+    score = performance(score, program, tempo, title, chords)
     with tempfile.TemporaryDirectory() as tmp:
         mid, raw = Path(tmp) / "tune.mid", Path(tmp) / "raw.wav"
         save_midi(score, mid)

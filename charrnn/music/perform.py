@@ -9,7 +9,7 @@ out, since music21 plays them as notes that never end), on a copy: the parsed sc
 Tune caches stays as music21 read it, for measuring.
 
 Sound: General MIDI program 40 (violin: these are fiddle tunes) unless `program` says otherwise
-(0-127, 0 is the piano). Tempo: the tune's Q: field, else a default for its meter (METER_TEMPO);
+(0-127, 0 is the piano, or a name from INSTRUMENTS: "flute", "accordion", ...). Tempo: the tune's Q: field, else a default for its meter (METER_TEMPO);
 `tempo` overrides both and counts the meter's beat (a dotted quarter in 6/8, a half in 2/2).
 """
 import copy
@@ -25,6 +25,12 @@ DEFAULT_PROGRAM = 40  # General MIDI violin (0-based, as music21 and the MIDI by
 METER_TEMPO = {"2/4": 110, "3/4": 120, "4/4": 160, "2/2": 90, "3/2": 80,
                "6/8": 100, "9/8": 100, "12/8": 90}
 FALLBACK_TEMPO = 100
+# Folk instruments by name -> General MIDI program (0-based); names a musician would type.
+INSTRUMENTS = {"fiddle": 40, "violin": 40, "viola": 41, "cello": 42, "flute": 73, "whistle": 78,
+               "recorder": 74, "piccolo": 72, "pipes": 109, "bagpipe": 109, "accordion": 21,
+               "concertina": 23, "melodeon": 21, "harmonica": 22, "piano": 0, "harpsichord": 6,
+               "guitar": 24, "steel guitar": 25, "banjo": 105, "harp": 46, "dulcimer": 15,
+               "clarinet": 71, "oboe": 68, "trumpet": 56, "organ": 19}
 GRACE_QUARTERS = 0.125  # a grace note lasts a 32nd note (less when its principal is short)
 
 
@@ -143,9 +149,23 @@ def _set_program(score, program):
         part.insert(0, inst)
 
 
+def program_number(program):
+    """A General MIDI program 0-127 from a number, a numeral or an instrument name (INSTRUMENTS);
+    None gives DEFAULT_PROGRAM. A CharrnnError for anything else."""
+    if program is None:
+        return DEFAULT_PROGRAM
+    if isinstance(program, str) and not program.strip().isdigit():
+        name = " ".join(program.lower().split())
+        if name not in INSTRUMENTS:
+            raise CharrnnError(f"program {program!r} is no General MIDI number 0-127 nor an instrument "
+                               f"charrnn knows ({', '.join(sorted(INSTRUMENTS))})")
+        return INSTRUMENTS[name]
+    return int(program)
+
+
 def check_options(program, tempo):
     """The General MIDI program to use; a CharrnnError for a bad program or tempo."""
-    program = DEFAULT_PROGRAM if program is None else int(program)
+    program = program_number(program)
     if not 0 <= program <= 127:
         raise CharrnnError(f"program must be a General MIDI program 0-127, got {program}")
     if tempo is not None and not tempo > 0:
