@@ -95,9 +95,10 @@ class Tune:
         """Render audio through FluidSynth (see charrnn.music.audio.write_wav); returns the path."""
         return audio.write_wav(self.playable_stream(), path, title=self.title, **options)
 
-    def to_score(self, path, fmt=None):
-        """Engrave sheet music (SVG, PNG, PDF or MusicXML by the path's suffix); returns the path."""
-        return engrave.write_score(self.abc, path, fmt, parsed=self.playable_stream)
+    def to_score(self, path, fmt=None, annotate=False):
+        """Engrave sheet music (SVG, PNG, PDF or MusicXML by the path's suffix; annotate: an SVG whose
+        notes carry their place in the text, see charrnn.music.scorebars); returns the path."""
+        return engrave.write_score(self.abc, path, fmt, parsed=self.playable_stream, annotate=annotate)
 
     def __str__(self):
         return self.abc

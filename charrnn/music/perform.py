@@ -122,6 +122,18 @@ def unreleased_notes(midi_file):
     return bad
 
 
+def tune_tempo(score):
+    """The beats a minute (of the meter's beat) a parsed tune plays at without `tempo`: its first
+    Q: mark, else METER_TEMPO for its meter."""
+    from music21 import meter, tempo
+
+    ts = score.recurse().getElementsByClass(meter.TimeSignature).first() or meter.TimeSignature("4/4")
+    mark = score.recurse().getElementsByClass(tempo.MetronomeMark).first()
+    if mark is not None and mark.number:
+        return round(mark.getQuarterBPM() / ts.beatDuration.quarterLength, 1)
+    return METER_TEMPO.get(ts.ratioString, FALLBACK_TEMPO)
+
+
 def _set_tempo(score, bpm):
     """Keep the tune's Q: marks unless bpm overrides; with none, use the meter's default."""
     from music21 import meter, stream, tempo
