@@ -122,6 +122,14 @@ def unreleased_notes(midi_file):
     return bad
 
 
+def meter_tempo(score):
+    """METER_TEMPO for a parsed tune's first meter (FALLBACK_TEMPO for one it lacks); no Q: asked."""
+    from music21 import meter
+
+    ts = score.recurse().getElementsByClass(meter.TimeSignature).first() or meter.TimeSignature("4/4")
+    return METER_TEMPO.get(ts.ratioString, FALLBACK_TEMPO)
+
+
 def tune_tempo(score):
     """The beats a minute (of the meter's beat) a parsed tune plays at without `tempo`: its first
     Q: mark, else METER_TEMPO for its meter."""
@@ -131,7 +139,7 @@ def tune_tempo(score):
     mark = score.recurse().getElementsByClass(tempo.MetronomeMark).first()
     if mark is not None and mark.number:
         return round(mark.getQuarterBPM() / ts.beatDuration.quarterLength, 1)
-    return METER_TEMPO.get(ts.ratioString, FALLBACK_TEMPO)
+    return meter_tempo(score)
 
 
 def _set_tempo(score, bpm):
