@@ -51,7 +51,7 @@ class MediaStore:
         return self._make(abc, sound, score=False)
 
     def _make(self, abc, sound, score):
-        tune = Tune(abc)
+        tune = self._known(abc) or Tune(abc)
         options = self._options(tune, sound or {})
         item_id = uuid.uuid4().hex
         folder = self.folder / item_id
@@ -74,6 +74,12 @@ class MediaStore:
                 "score": urls["score.svg"], "audio": urls["audio.wav"], "midi": urls["tune.mid"],
                 "problems": problems, "sound": {**options, "tempo": options["tempo"] or self._tempo(tune)},
                 "bar_boxes": bar_boxes(svg, abc) if svg else [], "score_size": score_size(svg) if svg else None}
+
+    def _known(self, abc):
+        """The Tune of a kept item with this text: its music21 parse is cached, so another sound
+        skips the parse (about a third of the time for a 16-bar tune)."""
+        with self._lock:
+            return next((tune for _, tune, _, _ in reversed(self._items.values()) if tune.abc == abc), None)
 
     @staticmethod
     def _options(tune, sound):

@@ -93,10 +93,11 @@ def _read_bars(melody):
 
 def _sound(symbol, letter, length):
     """The bass note (f), the chord (c) or both (b) of a ChordSymbol, `length` quarters long."""
-    from music21 import chord, note
+    from music21 import chord, note, pitch
 
     bass, tones = _voicing(symbol)
-    pitches = {"f": [bass], "c": tones, "b": [bass, *tones]}[letter]
+    # Pitch objects, not numbers: from numbers music21 spells the chord afresh, slowly (~40 ms a chord).
+    pitches = [pitch.Pitch(midi=p) for p in {"f": [bass], "c": tones, "b": [bass, *tones]}[letter]]
     sound = chord.Chord(pitches) if len(pitches) > 1 else note.Note(pitches[0])
     sound.quarterLength = length
     sound.volume.velocity = BASS_VELOCITY if letter == "f" else CHORD_VELOCITY

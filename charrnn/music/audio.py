@@ -86,9 +86,11 @@ def write_wav(score, path, program=None, tempo=None, seconds=None, fade=0.0, sam
     with tempfile.TemporaryDirectory() as tmp:
         mid, raw = Path(tmp) / "tune.mid", Path(tmp) / "raw.wav"
         save_midi(score, mid)
-        # -g 0.5: loud enough to keep 16-bit precision, quiet enough not to clip before we normalise.
-        run_tool([fluidsynth, "-ni", "-q", "-F", raw, "-T", "wav", "-O", "s16", "-r", sample_rate,
-              "-g", "0.5", soundfont, mid], "fluidsynth", timeout=60 + tune_seconds(score))
+        # -g 0.5: loud enough to keep 16-bit precision, quiet enough not to clip before we normalise;
+        # dynamic sample loading reads only the instruments played, not the whole 140 MB soundfont.
+        run_tool([fluidsynth, "-ni", "-q", "-o", "synth.dynamic-sample-loading=1", "-F", raw, "-T", "wav",
+                  "-O", "s16", "-r", sample_rate, "-g", "0.5", soundfont, mid],
+                 "fluidsynth", timeout=60 + tune_seconds(score))
         audio, rate = _read_wav(raw)
     if seconds is not None:
         bars = [t for t in barline_seconds(score) if t > 0] or [seconds]  # no bars: cut at `seconds`

@@ -5,7 +5,6 @@ let current = null;        // the tune on the page: the last API answer
 const history = [];        // earlier answers, for Undo
 const selected = new Set(); // bar numbers (1-based)
 let tempoSet = false;      // the slider was moved for this tune: send its tempo, else the tune's own
-const SVG = "http://www.w3.org/2000/svg";
 
 function showError(message) {
   const box = $("error");
@@ -75,7 +74,7 @@ function drawScoreBars(tune) {  // a clickable box over each bar of the score (w
   layer.setAttribute("preserveAspectRatio", "none");
   (tune.bar_boxes || []).forEach((box, i) => {
     if (!box) return;
-    const r = document.createElementNS(SVG, "rect");
+    const r = document.createElementNS(layer.namespaceURI, "rect");
     ["x", "y", "width", "height"].forEach((k, j) => r.setAttribute(k, box[j]));
     r.dataset.bar = i + 1;
     r.classList.toggle("selected", selected.has(i + 1));
