@@ -1,5 +1,6 @@
 """The composer's JSON API through FastAPI's TestClient: every endpoint, bad input, concurrency,
 and a tunebook that survives a restart. A tiny model keeps it fast."""
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -179,18 +180,23 @@ def test_sound_options_reach_the_answer(client):
     assert plain["sound"] == {"program": 40, "tempo": 160, "chords": True}  # 4/4 without Q:
 
 
-def test_resound_is_fast_and_changes_only_the_audio(client, tmp_path):
-    import time
+def cpu_seconds():
+    """CPU time of this process and of the tools it ran (FluidSynth)."""
+    import resource
 
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
+
+
+def test_resound_is_fast_and_changes_only_the_audio(client, tmp_path):
     from charrnn.music.chordcheck import midi_notes
 
     first = client.post("/api/render", json={"abc": CHORDED}).json()
-    took = []
-    for program in ("piano", "accordion"):  # the better of two: the machine is shared with other work
-        start = time.perf_counter()
-        again = client.post("/api/sound", json={"abc": CHORDED, "program": program, "tempo": 120}).json()
-        took.append(time.perf_counter() - start)
-    assert min(took) <= 2.0  # the floor: a 16-bar tune with chords in another sound
+    start, cpu = time.perf_counter(), cpu_seconds()
+    again = client.post("/api/sound", json={"abc": CHORDED, "program": "accordion", "tempo": 120}).json()
+    # The floor, <= 2 s for a 16-bar tune with chords, counted in CPU seconds (this process and
+    # FluidSynth): wall time on the shared 2-core test machine depends on what else runs.
+    assert cpu_seconds() - cpu <= 2.0 and time.perf_counter() - start < 20
     assert again["score"] is None and again["audio"] != first["audio"]
     assert again["sound"] == {"program": 21, "tempo": 120, "chords": True}
     silent = client.post("/api/sound", json={"abc": CHORDED, "chords": False}).json()
