@@ -1,7 +1,8 @@
 """Render ABC tunes as MIDI (music21), audio (FluidSynth) and sheet music (abcm2ps, Ghostscript).
 
     charrnn render tunes.abc --midi --wav --png --out rendered/   # every tune, one file per format
-    charrnn render tunes.abc --svg --program 0 --tempo 90         # piano; 90 beats a minute
+    charrnn render tunes.abc --wav --program flute --tempo 90     # a flute, 90 beats a minute
+    charrnn render tunes.abc --midi --no-chords                   # the melody only, chord symbols silent
 
     from charrnn.render import write_midi, write_wav, write_score
     write_midi(abc, "tune.mid")                      # abc: the text of one tune
@@ -9,7 +10,8 @@
     write_score(abc, "tune.png")                     # .svg, .png, .pdf or .musicxml
 
 Each tune is parsed by music21 once (a Tune) and every format is written from that parse; the
-work itself is in charrnn.music (perform: MIDI, tempo and instrument; audio; engrave).
+work itself is in charrnn.music (perform: MIDI, tempo and instrument; accompany: chord symbols
+played as a bass-and-chord part; audio; engrave). docs/rendering.md says more.
 Debian tools: fluidsynth + fluid-soundfont-gm (WAV), abcm2ps (SVG/PNG/PDF), ghostscript (PNG/PDF).
 """
 import re
@@ -22,32 +24,32 @@ from .abc.text import read_abc_text, tunes_with_lines
 from .errors import CharrnnError, check_out_folder
 from .music import perform
 from .music.audio import find_soundfont
-from .music.perform import DEFAULT_PROGRAM, METER_TEMPO, check_options  # noqa: F401 (part of this API)
+from .music.perform import DEFAULT_PROGRAM, INSTRUMENTS, METER_TEMPO, check_options  # noqa: F401 (part of this API)
 from .music.tools import find_tool
 from .tune import Tune
 
-CHORD_SYMBOL = re.compile(r'"[^"^_<>@\n][^"\n]*"')  # "Em" is a chord; "^text" and the like are annotations
 FORMATS = ("midi", "wav", "svg", "png", "pdf", "musicxml")
 SUFFIX = {"midi": ".mid", "wav": ".wav", "svg": ".svg", "png": ".png", "pdf": ".pdf", "musicxml": ".musicxml"}
 NEEDS = {"wav": ["fluidsynth"], "svg": ["abcm2ps"], "png": ["abcm2ps", "gs"], "pdf": ["abcm2ps", "gs"]}
 
 
-def performance(abc, program=None, tempo=None):
-    """The tune as it will sound (a music21 Score): repeats played out, tempo and program set."""
+def performance(abc, program=None, tempo=None, chords=True):
+    """The tune as it will sound (a music21 Score): repeats played out, tempo and program set,
+    chord symbols as a second part unless `chords` is False."""
     tune = Tune(abc)
     check_options(program, tempo)  # a bad option is reported before a bad tune, as always
-    return perform.performance(tune.playable_stream(), program, tempo, tune.title)
+    return perform.performance(tune.playable_stream(), program, tempo, tune.title, chords)
 
 
-def write_midi(abc, path, program=None, tempo=None):
+def write_midi(abc, path, program=None, tempo=None, chords=True):
     """One tune as a MIDI file (music21 writes it); returns the path."""
-    return Tune(abc).to_midi(path, program=program, tempo=tempo)
+    return Tune(abc).to_midi(path, program=program, tempo=tempo, chords=chords)
 
 
-def write_wav(abc, path, program=None, tempo=None, seconds=None, fade=0.0, sample_rate=44100):
+def write_wav(abc, path, program=None, tempo=None, seconds=None, fade=0.0, sample_rate=44100, chords=True):
     """One tune as a loudness-normalised WAV through FluidSynth (see charrnn.music.audio); returns the path."""
     return Tune(abc).to_wav(path, program=program, tempo=tempo, seconds=seconds, fade=fade,
-                            sample_rate=sample_rate)
+                            sample_rate=sample_rate, chords=chords)
 
 
 def write_score(abc, path, fmt=None):
@@ -74,7 +76,7 @@ def slug(title):
     return re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:60] or "untitled"
 
 
-def render_file(abc_path, out_dir, formats=("midi",), program=None, tempo=None):
+def render_file(abc_path, out_dir, formats=("midi",), program=None, tempo=None, chords=True):
     """Render every tune of an ABC file into out_dir as NNN-title.<ext>; returns RenderResults.
 
     A tune music21 cannot read gets an error (with title and line) and no outputs; the rest render.
@@ -95,8 +97,8 @@ def render_file(abc_path, out_dir, formats=("midi",), program=None, tempo=None):
         raise CharrnnError(f"{abc_path}: no tunes (no line starts with 'X:')")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    writers = {"midi": lambda tune, p: tune.to_midi(p, program, tempo),
-               "wav": lambda tune, p: tune.to_wav(p, program=program, tempo=tempo),
+    writers = {"midi": lambda tune, p: tune.to_midi(p, program, tempo, chords),
+               "wav": lambda tune, p: tune.to_wav(p, program=program, tempo=tempo, chords=chords),
                "svg": Tune.to_score, "png": Tune.to_score, "pdf": Tune.to_score, "musicxml": Tune.to_score}
     results = []
     for i, (line, abc) in enumerate(tunes, 1):
@@ -127,10 +129,13 @@ def register_cli(subparsers):
     for fmt, name in (("svg", "SVG"), ("png", "PNG"), ("pdf", "PDF"), ("musicxml", "MusicXML")):
         score.add_argument(f"--{fmt}", action="store_true", help=f"sheet music as {name}")
     p.add_argument("--out", metavar="DIR", help="output folder (default: the file's name without .abc)")
-    p.add_argument("--program", type=int, metavar="N",
-                   help=f"General MIDI program 0-127 (default {DEFAULT_PROGRAM}, violin; 0 is piano)")
+    p.add_argument("--program", metavar="N|NAME",
+                   help=f"General MIDI program 0-127 or an instrument: {', '.join(sorted(INSTRUMENTS))} "
+                        f"(default {DEFAULT_PROGRAM}, violin)")
     p.add_argument("--tempo", type=float, metavar="BPM",
                    help="beats a minute, the meter's beat (default: the tune's Q:, else one per meter)")
+    p.add_argument("--no-chords", dest="chords", action="store_false",
+                   help="leave guitar-chord symbols (\"Em\") silent; by default a bass-and-chord part plays them")
     p.set_defaults(func=run)
 
 
@@ -138,7 +143,7 @@ def run(args):
     formats = [f for f in FORMATS if getattr(args, f)] or ["midi"]
     out = Path(args.out) if args.out else Path(Path(args.file).stem)
     existed = out.exists()
-    results = render_file(args.file, out, formats, program=args.program, tempo=args.tempo)
+    results = render_file(args.file, out, formats, program=args.program, tempo=args.tempo, chords=args.chords)
     if not any(r.ok for r in results):
         if not existed and not any(out.iterdir()):
             out.rmdir()  # refused: leave nothing behind
@@ -151,8 +156,6 @@ def run(args):
             print(f"{i:3d} {r.title}: {took}")
         else:
             print(f"{args.file}:{r.line}: skipped {r.title!r}: {r.error}", file=sys.stderr)
-    if CHORD_SYMBOL.search(read_abc_text(args.file)):
-        print("note: guitar-chord symbols (\"Em\") are left out of the MIDI and audio", file=sys.stderr)
     done = sum(r.ok for r in results)
     print(f"rendered {done} of {len(results)} tunes -> {out}/")
     return 0

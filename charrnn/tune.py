@@ -85,17 +85,20 @@ class Tune:
         could_pass = self.parses and self.bars >= MIN_BARS  # convert only a tune that could pass
         return is_valid_tune(self.parses, self.bars, could_pass and self.converts_to_midi())
 
-    def to_midi(self, path, program=None, tempo=None):
-        """Write a MIDI file (music21 writes it); returns the path."""
-        return perform.write_midi(self.playable_stream(), path, program=program, tempo=tempo, title=self.title)
+    def to_midi(self, path, program=None, tempo=None, chords=True):
+        """Write a MIDI file (music21 writes it), chord symbols played as an accompaniment unless
+        `chords` is False; program: a General MIDI number or an instrument name; returns the path."""
+        return perform.write_midi(self.playable_stream(), path, program=program, tempo=tempo, title=self.title,
+                                  chords=chords)
 
     def to_wav(self, path, **options):
         """Render audio through FluidSynth (see charrnn.music.audio.write_wav); returns the path."""
         return audio.write_wav(self.playable_stream(), path, title=self.title, **options)
 
-    def to_score(self, path, fmt=None):
-        """Engrave sheet music (SVG, PNG, PDF or MusicXML by the path's suffix); returns the path."""
-        return engrave.write_score(self.abc, path, fmt, parsed=self.playable_stream)
+    def to_score(self, path, fmt=None, annotate=False):
+        """Engrave sheet music (SVG, PNG, PDF or MusicXML by the path's suffix; annotate: an SVG whose
+        notes carry their place in the text, see charrnn.music.scorebars); returns the path."""
+        return engrave.write_score(self.abc, path, fmt, parsed=self.playable_stream, annotate=annotate)
 
     def __str__(self):
         return self.abc

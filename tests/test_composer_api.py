@@ -1,5 +1,6 @@
 """The composer's JSON API through FastAPI's TestClient: every endpoint, bad input, concurrency,
 and a tunebook that survives a restart. A tiny model keeps it fast."""
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -160,3 +161,48 @@ def test_tunebook_crud_download_and_restart(model, tmp_path):
 def test_serve_is_a_subcommand():
     args = build_parser().parse_args(["serve", "--port", "8123", "--tunebook", "b.sqlite"])
     assert (args.host, args.port, args.tunebook, args.model) == ("127.0.0.1", 8123, "b.sqlite", None)
+
+
+CHORDED = ('X:1\nT:Chords\nM:4/4\nL:1/8\nK:G\n'
+           + '|:"G"GABG "D"AGFA|"G"GABc "C"dBAG|"Am"ABcA "D7"BAGF|"G"GBAF "D"G4:|\n' * 2
+           + '|:"G"gfed "C"edcB|"G/B"dBGB "Am"A2 AB|"Edim"cBcd "G/D"edcB|"D7"AGFA "G"G4:|\n' * 2)
+
+
+def test_sound_options_reach_the_answer(client):
+    tune = client.post("/api/render", json={"abc": CHORDED, "program": "flute", "tempo": 90}).json()
+    assert tune["sound"] == {"program": 73, "tempo": 90, "chords": True}
+    assert len(tune["bars"]) == 16 and len(tune["bar_boxes"]) == 16 and all(tune["bar_boxes"])
+    width, height = tune["score_size"]
+    assert all(0 <= x and x + w <= width and 0 <= y and y + h <= height for x, y, w, h in tune["bar_boxes"])
+    first_line = tune["bar_boxes"][:4]
+    assert [b[0] for b in first_line] == sorted(b[0] for b in first_line)  # left to right along a line
+    plain = client.post("/api/render", json={"abc": CHORDED}).json()
+    assert plain["sound"] == {"program": 40, "tempo": 160, "chords": True}  # 4/4 without Q:
+
+
+def cpu_seconds():
+    """CPU time of this process and of the tools it ran (FluidSynth)."""
+    import resource
+
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
+
+
+def test_resound_is_fast_and_changes_only_the_audio(client, tmp_path):
+    from charrnn.music.chordcheck import midi_notes
+
+    first = client.post("/api/render", json={"abc": CHORDED}).json()
+    start, cpu = time.perf_counter(), cpu_seconds()
+    again = client.post("/api/sound", json={"abc": CHORDED, "program": "accordion", "tempo": 120}).json()
+    # The floor, <= 2 s for a 16-bar tune with chords, counted in CPU seconds (this process and
+    # FluidSynth): wall time on the shared 2-core test machine depends on what else runs.
+    assert cpu_seconds() - cpu <= 2.0 and time.perf_counter() - start < 20
+    assert again["score"] is None and again["audio"] != first["audio"]
+    assert again["sound"] == {"program": 21, "tempo": 120, "chords": True}
+    silent = client.post("/api/sound", json={"abc": CHORDED, "chords": False}).json()
+    for answer, channels in ((first, {1, 2}), (again, {1, 2}), (silent, {1})):
+        (tmp_path / "t.mid").write_bytes(client.get(answer["midi"]).content)
+        assert {n[2] for n in midi_notes(tmp_path / "t.mid")} == channels
+    assert "kazoo" in error_of(client.post("/api/sound", json={"abc": CHORDED, "program": "kazoo"}), 400)
+    error_of(client.post("/api/sound", json={"abc": CHORDED, "tempo": -5}), 422)
+    error_of(client.post("/api/render", json={"abc": CHORDED, "program": 300}), 400)

@@ -1,6 +1,6 @@
 """The composer page in headless Chromium (Debian's chromium through Playwright), against a real
-uvicorn server and the shipped model: compose a jig in D, vary a bar, check the score and the
-audio, save to the tunebook and download it.
+uvicorn server and the shipped model: compose a jig in D, click bar 5 on the score and vary it,
+change the instrument and tempo, check the score and the audio, save to the tunebook and download it.
 
     python -m pytest -q tests/test_composer_e2e.py
     CHARRNN_SCREENSHOT=docs/composer.png python -m pytest -q tests/test_composer_e2e.py   # the README's picture
@@ -21,6 +21,26 @@ from charrnn.generator import default_weights_dir
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def cpu_seconds():
+    """CPU time of this process (the server runs in a thread of it) and of the tools it ran."""
+    import resource
+
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
+
+
+def midi_programs_and_tempos(path):
+    from music21 import midi
+
+    mf = midi.MidiFile()
+    mf.open(str(path))
+    mf.read()
+    mf.close()
+    events = [e for t in mf.tracks for e in t.events]
+    return ({e.data for e in events if e.type == midi.ChannelVoiceMessages.PROGRAM_CHANGE},
+            [int.from_bytes(e.data, "big") for e in events if e.type == midi.MetaEvents.SET_TEMPO])
 
 
 @pytest.fixture
@@ -65,7 +85,43 @@ def test_compose_vary_listen_save_download(server, tmp_path):
         assert "\nR:jig\nM:6/8\nL:1/8\nK:D\n" in first
         assert page.text_content("#status") == "A playable tune."
 
-        page.click('#bars button[data-bar="5"]')
+        # Bar 5 clicked on the score itself: the box over its notes, laid over the SVG image.
+        page.wait_for_function("document.getElementById('score').complete", timeout=30_000)
+        page.click('#score-bars rect[data-bar="5"]')
+        assert page.eval_on_selector_all("#bars button.selected", "bs => bs.map(b => b.dataset.bar)") == ["5"]
+        assert page.get_attribute('#score-bars rect[data-bar="5"]', "class") == "selected"
+        # Keyboard and text selection still select bars.
+        page.focus('#bars button[data-bar="2"]')
+        page.keyboard.press("Space")
+        assert page.eval_on_selector_all("#bars button.selected", "bs => bs.map(b => b.dataset.bar)") == ["2", "5"]
+        page.keyboard.press("Space")
+        start, end = page.evaluate("[+document.querySelector('#bars button[data-bar=\"3\"]').dataset.start,"
+                                   " +document.querySelector('#bars button[data-bar=\"3\"]').dataset.end]")
+        page.evaluate("([a, b]) => { const t = document.getElementById('abc'); t.focus(); t.setSelectionRange(a, b);"
+                      " t.dispatchEvent(new MouseEvent('mouseup')); }", [start, end])
+        assert page.eval_on_selector_all("#bars button.selected", "bs => bs.map(b => b.dataset.bar)") == ["3"]
+        page.click('#score-bars rect[data-bar="3"]')  # off again
+        page.click('#score-bars rect[data-bar="5"]')
+
+        # Another instrument, tempo and no chords: new audio in <= 2 s, the tune and its selection kept.
+        audio_before = page.get_attribute("#audio", "src")
+        started, cpu = time.perf_counter(), cpu_seconds()
+        page.select_option("#program", "flute")
+        page.wait_for_function("(a) => document.getElementById('audio').getAttribute('src') !== a",
+                               arg=audio_before, timeout=20_000)
+        # <= 2 s in CPU seconds of the server and FluidSynth; wall time depends on the shared machine.
+        assert cpu_seconds() - cpu <= 2.0 and time.perf_counter() - started < 20
+        page.evaluate("() => { const t = document.getElementById('tempo'); t.value = 80;"
+                      " t.dispatchEvent(new Event('input')); t.dispatchEvent(new Event('change')); }")
+        page.wait_for_function("document.getElementById('tempo-value').value === '80'")
+        page.wait_for_function("!document.body.classList.contains('busy')")
+        assert page.input_value("#abc") == first
+        midi = page.evaluate("async () => new Uint8Array(await (await fetch(document.getElementById('midi').href))"
+                             ".arrayBuffer()).join(',')")
+        (tmp_path / "resound.mid").write_bytes(bytes(int(x) for x in midi.split(",")))
+        programs, tempos = midi_programs_and_tempos(tmp_path / "resound.mid")
+        assert programs == {73} and tempos[0] == round(60e6 / (80 * 1.5))  # a flute, 80 dotted quarters a minute
+
         page.click("#vary")
         page.wait_for_function("(a) => document.getElementById('abc').value !== a", arg=first, timeout=60_000)
         varied = page.input_value("#abc")

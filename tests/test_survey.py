@@ -3,6 +3,7 @@ web form driven in a real headless browser (Debian chromium through Playwright).
 import csv
 import json
 import math
+import re
 import shutil
 from pathlib import Path
 from statistics import NormalDist
@@ -10,7 +11,7 @@ from statistics import NormalDist
 import numpy as np
 import pytest
 
-from charrnn import survey
+from charrnn import render, survey
 from charrnn.cli import main
 from charrnn.corpus import load_corpus
 from charrnn.errors import CharrnnError
@@ -238,3 +239,33 @@ def test_survey_page_in_browser(made_survey, tmp_path):
     r = survey.score_files(out / "answer_key.csv", [saved], out=tmp_path)
     assert r["overall"]["answers"] == len(key)
     assert r["overall"]["correct"] == sum(answers[row["clip"]] == row["source"] for row in key)
+
+
+def test_same_meter_same_program_and_tempo(tmp_path, tiny_corpus):
+    """Machine tunes that carry a fast Q: field and human ones that carry none: clips of a meter
+    still play at one tempo, by one instrument; the README and the key say so."""
+    valid = load_corpus(tiny_corpus).valid_tunes
+    quick = [re.sub(r"\nT:[^\n]*", f"\nT:Machine {i}", t, count=1).replace("\nK:", "\nQ:1/4=240\nK:", 1)
+             for i, t in enumerate(valid)]
+    key = survey.make_survey(tmp_path / "s", machine=4, human=4, seconds=3, random_seed=1,
+                             model=StubModel(quick), data=tiny_corpus, fade=0.2, sample_rate=22050,
+                             program="flute")
+    with open(tmp_path / "s" / "answer_key.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 8 and {r["program"] for r in rows} == {"73"}
+    by_meter = {}
+    for r in rows:
+        by_meter.setdefault(r["meter"], set()).add((r["program"], r["tempo"], r["chords"]))
+        assert float(r["tempo"]) == render.METER_TEMPO["4/4" if r["meter"] == "C" else r["meter"]]
+    assert all(len(v) == 1 for v in by_meter.values())
+    shared = {r["meter"] for r in rows if r["source"] == "human"} & {r["meter"] for r in rows if r["source"] == "machine"}
+    assert len(shared) >= 2
+    readme = (tmp_path / "s" / "README.md").read_text()
+    assert "flute (General MIDI program 73)" in readme and "6/8 at 100" in readme and "chord symbols are silent" in readme
+    assert all(r["tempo"] == float(next(x for x in rows if x["clip"] == r["clip"])["tempo"]) for r in key)
+
+
+def test_sound_rule_checks_its_options():
+    assert survey.sound_rule("Accordion", 90, True) == {"program": 21, "tempo": 90, "chords": True}
+    with pytest.raises(CharrnnError, match="kazoo"):
+        survey.sound_rule("kazoo")

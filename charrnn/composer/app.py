@@ -4,6 +4,7 @@
     from charrnn.composer.app import create_app
     client = TestClient(create_app(charrnn.load(), tunebook=tmp / "book.sqlite"))
     client.post("/api/compose", json={"type": "jig", "meter": "6/8", "key": "D", "random_seed": 7}).json()
+    client.post("/api/sound", json={"abc": abc, "program": "flute", "tempo": 90, "chords": False}).json()
 
 Endpoints are plain `def`s, so FastAPI runs them in its threadpool: sampling and rendering never
 block the event loop, and two tabs compose at once (the NumPy sampler keeps its state per call).
@@ -11,7 +12,7 @@ Bad input answers 4xx with {"error": "one line"}; files are looked up by generat
 """
 from contextlib import asynccontextmanager
 from importlib import resources
-from typing import Optional
+from typing import Optional, Union
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -38,7 +39,15 @@ class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class Sampling(_Body):
+class Sound(_Body):
+    """How the audio and MIDI play: a General MIDI program or instrument name, beats a minute of the
+    meter's beat (None: the tune's Q:, else its meter's), guitar chords played or silent."""
+    program: Optional[Union[int, str]] = Field(None, union_mode="left_to_right")
+    tempo: Optional[float] = Field(None, gt=0, le=400)
+    chords: bool = True
+
+
+class Sampling(Sound):
     temperature: float = Field(1.0, gt=0, le=MAX_TEMPERATURE)
     top_p: Optional[float] = Field(None, gt=0, le=1)
     top_k: Optional[int] = Field(None, ge=1, le=MAX_TOP_K)
@@ -69,6 +78,10 @@ class Fill(Sampling):
 
 
 class Abc(_Body):
+    abc: str = Field(min_length=1, max_length=MAX_ABC)
+
+
+class Render(Sound):
     abc: str = Field(min_length=1, max_length=MAX_ABC)
 
 
@@ -170,10 +183,13 @@ def create_app(model, tunebook, media_folder=None, max_body=MAX_BODY):
     def sampling(body):
         return dict(temperature=body.temperature, top_p=body.top_p, top_k=body.top_k, random_seed=body.random_seed)
 
-    def answer(tune, settings):
-        item = media.render(tune.abc)
+    def answer(tune, settings, body):
+        item = media.render(tune.abc, sound(body))
         item.update(bars=bar_spans(tune.abc), title=tune.title, settings=settings)
         return item
+
+    def sound(body):
+        return {"program": body.program, "tempo": body.tempo, "chords": body.chords}
 
     def readable(abc):
         """A 400 when music21 cannot read the tune (the model could still, but nothing would play)."""
@@ -206,27 +222,33 @@ def create_app(model, tunebook, media_folder=None, max_body=MAX_BODY):
     def compose(body: Compose):
         tune = model.continue_tune(body.seed, type=body.type, meter=body.meter, key=body.key,
                                    title=body.title, **sampling(body))[0]
-        return answer(tune, body.model_dump())
+        return answer(tune, body.model_dump(), body)
 
     @app.post("/api/continue")
     def continue_(body: Continue):
-        return answer(model.continue_tune(body.abc, **sampling(body))[0], body.model_dump(exclude={"abc"}))
+        return answer(model.continue_tune(body.abc, **sampling(body))[0], body.model_dump(exclude={"abc"}), body)
 
     @app.post("/api/vary")
     def vary(body: Vary):
         readable(body.abc)
         tune = model.vary(body.abc, body.bars, candidates=body.candidates, **sampling(body))[0]
-        return answer(tune, body.model_dump(exclude={"abc"}))
+        return answer(tune, body.model_dump(exclude={"abc"}), body)
 
     @app.post("/api/fill")
     def fill(body: Fill):
         tune = model.fill(body.abc, candidates=body.candidates, **sampling(body))[0]
-        return answer(tune, body.model_dump(exclude={"abc"}))
+        return answer(tune, body.model_dump(exclude={"abc"}), body)
 
     @app.post("/api/render")
-    def render_abc(body: Abc):
+    def render_abc(body: Render):
         readable(body.abc)
-        return answer(Tune(body.abc), {})
+        return answer(Tune(body.abc), {}, body)
+
+    @app.post("/api/sound")
+    def resound(body: Render):
+        """The same tune in another instrument, tempo or accompaniment: new audio and MIDI only."""
+        readable(body.abc)
+        return media.sound(body.abc, sound(body))
 
     @app.post("/api/bars")
     def bars(body: Abc):

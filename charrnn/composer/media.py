@@ -1,12 +1,17 @@
 """Rendered tunes by id: score (SVG, abcm2ps), audio (WAV, FluidSynth) and MIDI (music21).
 
     store = MediaStore()                  # a fresh temporary folder, removed by store.close()
-    item = store.render(abc)              # {"id", "abc", "valid", "score", "audio", "midi", "problems"}
+    item = store.render(abc, {"program": "flute", "tempo": 90, "chords": True})
+    #  {"id", "abc", "valid", "score", "audio", "midi", "problems", "sound", "bar_boxes", "score_size"}
+    store.sound(abc, {"program": 0})      # the audio (and MIDI) again in another sound: no score
     store.path(item["id"], "tune.mid")    # made on first request
     store.path(item["id"], "score.svg")   # the file, or None: ids are looked up, never used as paths
 
 Files are written from one music21 parse of the tune (a Tune: to_score, to_wav, to_midi) into
-the store's own folder; only the newest MAX_ITEMS tunes are kept.
+the store's own folder; only the newest MAX_ITEMS tunes are kept. `sound` is how it plays: a
+General MIDI program or instrument name, beats a minute (None: the tune's own), chords on or off;
+the answer's "sound" says what was used. bar_boxes: where each bar sits in the score's SVG
+(charrnn.music.scorebars), for clicking a bar.
 """
 import shutil
 import tempfile
@@ -17,6 +22,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from ..errors import CharrnnError
+from ..music.perform import check_options, tune_tempo
+from ..music.scorebars import bar_boxes, score_size
 from ..tune import MIN_BARS, Tune
 
 FILES = {"score.svg": "image/svg+xml", "audio.wav": "audio/wav", "tune.mid": "audio/midi"}
@@ -32,30 +39,57 @@ class MediaStore:
         self._items = OrderedDict()  # id -> folder
         self._lock = threading.Lock()
 
-    def render(self, abc):
+    def render(self, abc, sound=None):
         """Write the score and the audio of one tune (the MIDI file when first asked for).
 
         The audio renders in a second thread (FluidSynth is a subprocess) while this one engraves
         the score and counts the bars; a part that fails is None, its reason in "problems"."""
+        return self._make(abc, sound, score=True)
+
+    def sound(self, abc, sound=None):
+        """The audio (and MIDI) of a tune in another sound, under a new id: no score, no sampling."""
+        return self._make(abc, sound, score=False)
+
+    def _make(self, abc, sound, score):
+        tune = self._known(abc) or Tune(abc)
+        options = self._options(tune, sound or {})
         item_id = uuid.uuid4().hex
         folder = self.folder / item_id
         folder.mkdir()
         made, problems = {}, []
-        tune = Tune(abc)
         bars = tune.bars  # music21 parses it once, here; score, audio and MIDI are written from that
         with ThreadPoolExecutor(1) as pool:
-            audio = pool.submit(tune.to_wav, folder / "audio.wav", sample_rate=WAV_RATE)
-            self._try("score.svg", lambda: tune.to_score(folder / "score.svg"), made, problems)
+            audio = pool.submit(tune.to_wav, folder / "audio.wav", sample_rate=WAV_RATE, **options)
+            if score:
+                self._try("score.svg", lambda: tune.to_score(folder / "score.svg", annotate=True), made, problems)
             self._try("audio.wav", audio.result, made, problems)
         if bars:  # music21 reads it: its MIDI file is made when first asked for
             made["tune.mid"] = True
         if "audio.wav" in made and bars < MIN_BARS:
             problems.append(f"only {bars} bars (a tune needs at least {MIN_BARS})")
-        self._remember(item_id, folder, tune)
+        self._remember(item_id, folder, tune, options)
         urls = {name: f"/api/media/{item_id}/{name}" if name in made else None for name in FILES}
+        svg = (folder / "score.svg").read_text(encoding="utf-8") if "score.svg" in made else ""
         return {"id": item_id, "abc": abc, "valid": "audio.wav" in made and bars >= MIN_BARS,
                 "score": urls["score.svg"], "audio": urls["audio.wav"], "midi": urls["tune.mid"],
-                "problems": problems}
+                "problems": problems, "sound": {**options, "tempo": options["tempo"] or self._tempo(tune)},
+                "bar_boxes": bar_boxes(svg, abc) if svg else [], "score_size": score_size(svg) if svg else None}
+
+    def _known(self, abc):
+        """The Tune of a kept item with this text: its music21 parse is cached, so another sound
+        skips the parse (about a third of the time for a 16-bar tune)."""
+        with self._lock:
+            return next((tune for _, tune, _, _ in reversed(self._items.values()) if tune.abc == abc), None)
+
+    @staticmethod
+    def _options(tune, sound):
+        """{program, tempo, chords} for Tune.to_wav/to_midi; a CharrnnError for a bad program or tempo."""
+        program = check_options(sound.get("program"), sound.get("tempo"))
+        return {"program": program, "tempo": sound.get("tempo"), "chords": bool(sound.get("chords", True))}
+
+    @staticmethod
+    def _tempo(tune):
+        return tune_tempo(tune.to_stream()) if tune.parses else None
 
     @staticmethod
     def _try(name, write, made, problems):
@@ -67,11 +101,11 @@ class MediaStore:
         except Exception as e:  # music21 internals on odd ABC: reported, never a crash
             problems.append(f"{name.split('.')[0]}: {type(e).__name__}: {' '.join(str(e).split())[:200]}")
 
-    def _remember(self, item_id, folder, tune):
+    def _remember(self, item_id, folder, tune, options):
         with self._lock:
-            self._items[item_id] = (folder, tune, threading.Lock())
+            self._items[item_id] = (folder, tune, options, threading.Lock())
             while len(self._items) > MAX_ITEMS:
-                _, (old, _, _) = self._items.popitem(last=False)
+                _, (old, _, _, _) = self._items.popitem(last=False)
                 shutil.rmtree(old, ignore_errors=True)
 
     def path(self, item_id, name):
@@ -79,14 +113,14 @@ class MediaStore:
         if name not in FILES:
             return None
         with self._lock:
-            folder, tune, lock = self._items.get(item_id, (None, None, None))
+            folder, tune, options, lock = self._items.get(item_id, (None, None, None, None))
         if folder is None:
             return None
         if name == "tune.mid":
             with lock:
                 if not (folder / name).is_file():
                     try:
-                        tune.to_midi(folder / name)
+                        tune.to_midi(folder / name, **options)
                     except Exception:  # CharrnnError or music21 internals: no file
                         return None
         return folder / name if (folder / name).is_file() else None

@@ -72,21 +72,25 @@ def tune_seconds(score):
     return max((d["endTimeSeconds"] for d in score.parts[0].secondsMap), default=0.0)
 
 
-def write_wav(score, path, program=None, tempo=None, seconds=None, fade=0.0, sample_rate=44100, title=""):
-    """A parsed tune as a loudness-normalised WAV through FluidSynth; returns the path.
+def write_wav(score, path, program=None, tempo=None, seconds=None, fade=0.0, sample_rate=44100, title="",
+              chords=True):
+    """A parsed tune as a loudness-normalised WAV through FluidSynth, its chord symbols played
+    as an accompaniment unless `chords` is False; returns the path.
 
     seconds: cut at the bar line nearest that time (no cut when the tune is shorter),
     then fade out over the last `fade` seconds.
     """
     fluidsynth, soundfont = find_tool("fluidsynth"), find_soundfont()
     path = out_path(path)
-    score = performance(score, program, tempo, title)
+    score = performance(score, program, tempo, title, chords)
     with tempfile.TemporaryDirectory() as tmp:
         mid, raw = Path(tmp) / "tune.mid", Path(tmp) / "raw.wav"
         save_midi(score, mid)
-        # -g 0.5: loud enough to keep 16-bit precision, quiet enough not to clip before we normalise.
-        run_tool([fluidsynth, "-ni", "-q", "-F", raw, "-T", "wav", "-O", "s16", "-r", sample_rate,
-              "-g", "0.5", soundfont, mid], "fluidsynth", timeout=60 + tune_seconds(score))
+        # -g 0.5: loud enough to keep 16-bit precision, quiet enough not to clip before we normalise;
+        # dynamic sample loading reads only the instruments played, not the whole 140 MB soundfont.
+        run_tool([fluidsynth, "-ni", "-q", "-o", "synth.dynamic-sample-loading=1", "-F", raw, "-T", "wav",
+                  "-O", "s16", "-r", sample_rate, "-g", "0.5", soundfont, mid],
+                 "fluidsynth", timeout=60 + tune_seconds(score))
         audio, rate = _read_wav(raw)
     if seconds is not None:
         bars = [t for t in barline_seconds(score) if t > 0] or [seconds]  # no bars: cut at `seconds`

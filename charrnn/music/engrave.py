@@ -17,11 +17,12 @@ PNG_DPI = 110
 SCORE_FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".musicxml": "musicxml", ".xml": "musicxml"}
 
 
-def write_score(abc, path, fmt=None, parsed=None):
+def write_score(abc, path, fmt=None, parsed=None, annotate=False):
     """Engrave one tune: SVG (abcm2ps), PNG or PDF (abcm2ps + Ghostscript), MusicXML (music21).
 
     abcm2ps reads the text; MusicXML comes from music21's parse, `parsed()` (a Tune's cached
-    one), else parsed here."""
+    one), else parsed here. annotate: an SVG whose notes carry their place in the text
+    (abcm2ps -A; charrnn.music.scorebars reads them)."""
     path = Path(path)
     fmt = fmt or SCORE_FORMATS.get(path.suffix.lower())
     if fmt not in SCORE_FORMATS.values():
@@ -38,9 +39,12 @@ def write_score(abc, path, fmt=None, parsed=None):
         src.write_text(abc.rstrip("\n") + "\n", encoding="utf-8")
         # abcm2ps: -g one SVG per tune, -E one EPS per tune (cropped to the music), else a PS page.
         flag, ext = {"svg": ("-g", "svg"), "png": ("-E", "eps"), "pdf": (None, "ps")}[fmt]
+        flags = [flag] if flag else []
+        if annotate and fmt == "svg":
+            flags.append("-A")
         # abcm2ps exits 1 on what it only warns about (a "Bad tie" between different pitches)
         # and still engraves; only a missing output file is a failure.
-        _, errors = run_tool([abcm2ps, "-q", *([flag] if flag else []), "-O", tmp / f"out.{ext}", src],
+        _, errors = run_tool([abcm2ps, "-q", *flags, "-O", tmp / f"out.{ext}", src],
                              "abcm2ps", check=False)
         made = sorted(tmp.glob(f"out*.{ext}"))
         if not made:

@@ -9,7 +9,7 @@ out, since music21 plays them as notes that never end), on a copy: the parsed sc
 Tune caches stays as music21 read it, for measuring.
 
 Sound: General MIDI program 40 (violin: these are fiddle tunes) unless `program` says otherwise
-(0-127, 0 is the piano). Tempo: the tune's Q: field, else a default for its meter (METER_TEMPO);
+(0-127, 0 is the piano, or a name from INSTRUMENTS: "flute", "accordion", ...). Tempo: the tune's Q: field, else a default for its meter (METER_TEMPO);
 `tempo` overrides both and counts the meter's beat (a dotted quarter in 6/8, a half in 2/2).
 """
 import copy
@@ -18,12 +18,19 @@ from contextlib import nullcontext
 from pathlib import Path
 
 from ..errors import CharrnnError
+from .accompany import add_accompaniment, mark_chord_symbols
 
 DEFAULT_PROGRAM = 40  # General MIDI violin (0-based, as music21 and the MIDI bytes count)
 # Beats per minute of the meter's beat when the tune has no Q: field: session-ish but unhurried.
 METER_TEMPO = {"2/4": 110, "3/4": 120, "4/4": 160, "2/2": 90, "3/2": 80,
                "6/8": 100, "9/8": 100, "12/8": 90}
 FALLBACK_TEMPO = 100
+# Folk instruments by name -> General MIDI program (0-based); names a musician would type.
+INSTRUMENTS = {"fiddle": 40, "violin": 40, "viola": 41, "cello": 42, "flute": 73, "whistle": 78,
+               "recorder": 74, "piccolo": 72, "pipes": 109, "bagpipe": 109, "accordion": 21,
+               "concertina": 23, "melodeon": 21, "harmonica": 22, "piano": 0, "harpsichord": 6,
+               "guitar": 24, "steel guitar": 25, "banjo": 105, "harp": 46, "dulcimer": 15,
+               "clarinet": 71, "oboe": 68, "trumpet": 56, "organ": 19}
 GRACE_QUARTERS = 0.125  # a grace note lasts a 32nd note (less when its principal is short)
 
 
@@ -115,6 +122,26 @@ def unreleased_notes(midi_file):
     return bad
 
 
+def meter_tempo(score):
+    """METER_TEMPO for a parsed tune's first meter (FALLBACK_TEMPO for one it lacks); no Q: asked."""
+    from music21 import meter
+
+    ts = score.recurse().getElementsByClass(meter.TimeSignature).first() or meter.TimeSignature("4/4")
+    return METER_TEMPO.get(ts.ratioString, FALLBACK_TEMPO)
+
+
+def tune_tempo(score):
+    """The beats a minute (of the meter's beat) a parsed tune plays at without `tempo`: its first
+    Q: mark, else METER_TEMPO for its meter."""
+    from music21 import meter, tempo
+
+    ts = score.recurse().getElementsByClass(meter.TimeSignature).first() or meter.TimeSignature("4/4")
+    mark = score.recurse().getElementsByClass(tempo.MetronomeMark).first()
+    if mark is not None and mark.number:
+        return round(mark.getQuarterBPM() / ts.beatDuration.quarterLength, 1)
+    return meter_tempo(score)
+
+
 def _set_tempo(score, bpm):
     """Keep the tune's Q: marks unless bpm overrides; with none, use the meter's default."""
     from music21 import meter, stream, tempo
@@ -142,9 +169,23 @@ def _set_program(score, program):
         part.insert(0, inst)
 
 
+def program_number(program):
+    """A General MIDI program 0-127 from a number, a numeral or an instrument name (INSTRUMENTS);
+    None gives DEFAULT_PROGRAM. A CharrnnError for anything else."""
+    if program is None:
+        return DEFAULT_PROGRAM
+    if isinstance(program, str) and not program.strip().isdigit():
+        name = " ".join(program.lower().split())
+        if name not in INSTRUMENTS:
+            raise CharrnnError(f"program {program!r} is no General MIDI number 0-127 nor an instrument "
+                               f"charrnn knows ({', '.join(sorted(INSTRUMENTS))})")
+        return INSTRUMENTS[name]
+    return int(program)
+
+
 def check_options(program, tempo):
     """The General MIDI program to use; a CharrnnError for a bad program or tempo."""
-    program = DEFAULT_PROGRAM if program is None else int(program)
+    program = program_number(program)
     if not 0 <= program <= 127:
         raise CharrnnError(f"program must be a General MIDI program 0-127, got {program}")
     if tempo is not None and not tempo > 0:
@@ -152,23 +193,28 @@ def check_options(program, tempo):
     return program
 
 
-def performance(score, program=None, tempo=None, title=""):
-    """A copy of a parsed tune as it will sound: repeats played out, tempo and General MIDI program set."""
+def performance(score, program=None, tempo=None, title="", chords=True):
+    """A copy of a parsed tune as it will sound: repeats played out, tempo and General MIDI program
+    set, and with `chords` its chord symbols played by a second part (charrnn.music.accompany)."""
     from music21 import stream
 
     program = check_options(program, tempo)
     score = copy.deepcopy(score)
     try:
         _unshare(score)
-        drop_chord_symbols(score)
+        if chords:
+            mark_chord_symbols(score)
+        else:
+            drop_chord_symbols(score)
         _untie_different_pitches(score)
         _play_graces(score)
         _set_tempo(score, tempo)
         _set_program(score, program)
         # Repeats played out here (music21's MIDI export would do it too) so bar times match the MIDI.
-        return score.expandRepeats() if score[stream.Measure] else score
+        score = score.expandRepeats() if score[stream.Measure] else score
     except Exception as e:  # music21 internals on odd input (unmatched repeats, ...)
         raise CharrnnError(f"music21 cannot perform {title!r}: {e}") from None
+    return add_accompaniment(score, title=title) if chords else score
 
 
 def save_midi(score, path):
@@ -195,10 +241,10 @@ def out_path(path):
     return path
 
 
-def write_midi(score, path, program=None, tempo=None, title=""):
+def write_midi(score, path, program=None, tempo=None, title="", chords=True):
     """A parsed tune as a MIDI file; returns the path."""
     path = out_path(path)
-    save_midi(performance(score, program, tempo, title), path)
+    save_midi(performance(score, program, tempo, title, chords), path)
     return path
 
 
@@ -206,7 +252,7 @@ def converts_to_midi(score, workdir=None):
     """A parsed tune converts to MIDI the way `charrnn generate` and Tune.to_midi write it."""
     with tempfile.TemporaryDirectory() if workdir is None else nullcontext(workdir) as folder:
         try:
-            write_midi(score, Path(folder) / "tune.mid")
+            write_midi(score, Path(folder) / "tune.mid", chords=False)  # validity is the melody's
             return True
         except Exception:  # CharrnnError, or music21 internals on odd input
             return False

@@ -5,6 +5,7 @@ Make a blinded set of clips, send the `listen/` folder to listeners, then score 
     charrnn survey make --machine 10 --human 10 --out survey/ --seconds 30 --random-seed 7
     #   survey/listen/      survey.html, answer_sheet.html, clip_01.wav ...  <- send (zip) this folder
     #   survey/answer_key.csv, survey/tunes.abc                              <- keep these to yourself
+    #   survey/README.md: how every clip was played (instrument, tempo rule, accompaniment rule, cut)
     charrnn survey score survey/answer_key.csv responses_*.csv [--out survey/]
     #   prints the results table; writes survey/results.md and survey/results.json
 
@@ -14,8 +15,8 @@ browser downloads a CSV (listener,clip,answer,rating). Paper answers from answer
 be typed into the same CSV format.
 
 Blinding: human clips are held-out validation tunes, machine clips valid generated tunes; all go
-through Tune.to_wav (charrnn.music.audio) with the same settings (instrument, tempo rule, cut at the bar
-line nearest --seconds, fade, loudness), are re-written as bare mono 16-bit WAVs, must last at
+through Tune.to_wav (charrnn.music.audio) with the same settings (instrument, tempo by meter unless
+--tempo, chords only with --chords, cut at the bar line nearest --seconds, fade, loudness), are re-written as bare mono 16-bit WAVs, must last at
 least MIN_LENGTH_SHARE of --seconds, and are shuffled before they get their clip_NN names.
 
 From Python (simulate_responses writes made-up answers, for trying the scorer):
@@ -25,10 +26,11 @@ From Python (simulate_responses writes made-up answers, for trying the scorer):
     results = survey.score_files("survey/answer_key.csv", ["anna.csv", "ben.csv"])
     print(results["verdict"])
 """
+import argparse
 from pathlib import Path
 
 from ..nn.sampling import SAMPLING
-from .make import KEY_COLUMNS, MIN_LENGTH_SHARE, SOURCES, make_survey  # noqa: F401
+from .make import KEY_COLUMNS, MIN_LENGTH_SHARE, SOURCES, clip_sound, make_survey, sound_rule  # noqa: F401
 from .score import format_markdown, read_key, read_responses, score, score_files, simulate_responses  # noqa: F401
 
 
@@ -38,7 +40,7 @@ def _make_cli(args):
     key = make_survey(args.out, machine=args.machine, human=args.human, seconds=args.seconds,
                       random_seed=args.random_seed, model=args.model, data=args.data,
                       temperature=args.temperature, program=args.program, tempo=args.tempo,
-                      fade=args.fade, sample_rate=args.sample_rate)
+                      fade=args.fade, sample_rate=args.sample_rate, chords=args.chords)
     out = Path(args.out)
     print(f"{len(key)} clips -> {out / 'listen'}/ (send this folder; open survey.html)")
     print(f"answer key -> {out / 'answer_key.csv'} (keep it to yourself); "
@@ -68,8 +70,13 @@ def register_cli(subparsers):
     make.add_argument("--data", default=None, help="corpus folder whose valid.abc gives the human tunes "
                                                    "(default: the model's own, from its train_args.json)")
     make.add_argument("--temperature", type=float, default=SAMPLING.temperature)
-    make.add_argument("--program", type=int, default=None, help="General MIDI instrument (default: the renderer's)")
-    make.add_argument("--tempo", type=float, default=None, help="beats per minute (default: the renderer's rule)")
+    make.add_argument("--program", default=None, metavar="N|NAME",
+                      help="General MIDI program 0-127 or an instrument name (fiddle, flute, accordion, ...; "
+                           "default: the fiddle), the same for every clip")
+    make.add_argument("--tempo", type=float, default=None,
+                      help="beats a minute for every clip (default: by meter, the same for a meter's clips)")
+    make.add_argument("--chords", action=argparse.BooleanOptionalAction, default=False,
+                      help="play guitar-chord symbols as an accompaniment in every clip (default: off)")
     make.add_argument("--fade", type=float, default=2.0, help="fade-out seconds at the end of each clip")
     make.add_argument("--sample-rate", type=int, default=44100)
     make.set_defaults(func=_make_cli)

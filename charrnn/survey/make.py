@@ -15,18 +15,33 @@ import numpy as np
 from ..abc.header import header_field
 from ..corpus import load_corpus, model_corpus
 from ..errors import CharrnnError, check_out_folder
+from ..files import write_text_atomic
 from ..generator import as_model, default_weights_dir
+from ..music.perform import DEFAULT_PROGRAM, INSTRUMENTS, check_options, meter_tempo
 from ..nn.sampling import SAMPLING
 from ..tune import Tune
 
 SOURCES = ("human", "machine")
-KEY_COLUMNS = ["clip", "source", "title", "settings", "seconds"]
+KEY_COLUMNS = ["clip", "source", "title", "settings", "seconds", "meter", "program", "tempo", "chords"]
 # A clip must last at least this share of --seconds. Tunes that end sooner would make short clips,
 # and if one source tends to write shorter tunes, clip length alone would give the answer away.
 MIN_LENGTH_SHARE = 0.8
 
 
 # ----------------------------------------------------------------------------- make
+
+def sound_rule(program=None, tempo=None, chords=False):
+    """The one way every clip of a survey is played: a General MIDI program (number or name),
+    a tempo (None: by meter) and chords on or off; a CharrnnError for a bad program or tempo."""
+    return {"program": check_options(program, tempo), "tempo": tempo, "chords": bool(chords)}
+
+
+def clip_sound(tune, rule):
+    """Tune.to_wav's program, tempo and chords for one clip under a survey's rule: the tempo is the
+    rule's, else the meter's default, never the tune's Q: (human and machine tunes carry it unevenly)."""
+    return {"program": rule["program"], "chords": rule["chords"],
+            "tempo": rule["tempo"] or meter_tempo(tune.playable_stream())}
+
 
 def _wav_seconds(path):
     from scipy.io import wavfile
@@ -71,18 +86,19 @@ def _machine_candidates(model, count, temperature, random_seed, max_tries):
 
 
 def _render_some(candidates, count, source, workdir, render, min_seconds):
-    """Render candidates until `count` of them last min_seconds or more; returns [(tune, settings, wav)], tried."""
+    """Render candidates until `count` of them last min_seconds or more; returns
+    [(tune, settings, wav, sound)], tried."""
     picked, seen, error = [], 0, None
     for tune, settings in candidates:
         seen += 1
         wav = Path(workdir) / f"{source}_{seen:04d}.wav"
         try:
-            render(tune, wav)
+            sound = render(tune, wav)
         except CharrnnError as e:  # one tune the renderer chokes on should not sink the survey
             error = e
             continue
         if _wav_seconds(wav) >= min_seconds:
-            picked.append((tune, settings, wav))
+            picked.append((tune, settings, wav, sound))
             if len(picked) == count:
                 break
     if not picked and error is not None:
@@ -91,18 +107,23 @@ def _render_some(candidates, count, source, workdir, render, min_seconds):
 
 
 def make_survey(out, machine=10, human=10, seconds=30.0, random_seed=7, model=None, data=None,
-                temperature=SAMPLING.temperature, program=None, tempo=None, fade=2.0, sample_rate=44100, max_tries=None):
+                temperature=SAMPLING.temperature, program=None, tempo=None, fade=2.0, sample_rate=44100, max_tries=None,
+                chords=False):
     """Write a blinded listening survey to `out` (see the module docstring); returns the key rows.
 
     `model` is a run folder / weights path for charrnn.load, or an already-loaded model.
     `data`: the corpus whose valid.abc gives the human tunes (default: the model's own corpus).
     At most `max_tries` tunes are generated (default 5 per machine clip); too few valid ones
     is a CharrnnError rather than a survey with fewer machine clips than asked for.
+    program, tempo, chords: the one sound rule of every clip (sound_rule, clip_sound), written into
+    OUT/README.md and each row of the answer key. Chords are off by default: a corpus whose tunes
+    carry chord symbols unevenly would give the source away.
     """
     if machine < 0 or human < 0 or machine + human == 0:
         raise CharrnnError("a survey needs at least one clip (--machine and --human are counts >= 0)")
     if seconds <= 0:
         raise CharrnnError(f"--seconds must be positive, not {seconds}")
+    rule = sound_rule(program, tempo, chords)
     out = check_out_folder(out)
     listen = out / "listen"
     if listen.exists() and any(listen.iterdir()):
@@ -115,9 +136,11 @@ def make_survey(out, machine=10, human=10, seconds=30.0, random_seed=7, model=No
     rng = random.Random(random_seed)
 
     # Every clip, human or machine, goes through this one function: same instrument, tempo rule,
-    # cut, fade and loudness, so only the music differs.
+    # accompaniment rule, cut, fade and loudness, so only the music differs.
     def render(tune, path):
-        tune.to_wav(path, program=program, tempo=tempo, seconds=seconds, fade=fade, sample_rate=sample_rate)
+        sound = clip_sound(tune, rule)
+        tune.to_wav(path, seconds=seconds, fade=fade, sample_rate=sample_rate, **sound)
+        return sound
     min_seconds = MIN_LENGTH_SHARE * seconds
 
     with tempfile.TemporaryDirectory() as work:
@@ -144,12 +167,13 @@ def make_survey(out, machine=10, human=10, seconds=30.0, random_seed=7, model=No
         listen.mkdir(parents=True, exist_ok=True)
         width = max(2, len(str(len(chosen))))
         key, stamp = [], None
-        for i, (source, tune, settings, wav) in enumerate(chosen, 1):
+        for i, (source, tune, settings, wav, sound) in enumerate(chosen, 1):
             clip = f"clip_{i:0{width}d}"
             _write_plain_wav(wav, listen / f"{clip}.wav")
             stamp = stamp or (listen / f"{clip}.wav").stat().st_mtime
             key.append({"clip": clip, "source": source, "title": tune.title, "settings": settings,
-                        "seconds": round(_wav_seconds(listen / f"{clip}.wav"), 2), "abc": tune.abc})
+                        "seconds": round(_wav_seconds(listen / f"{clip}.wav"), 2), "abc": tune.abc,
+                        "meter": tune.meter, **sound})
     for row in key:
         os.utime(listen / f"{row['clip']}.wav", (stamp, stamp))
 
@@ -162,7 +186,41 @@ def make_survey(out, machine=10, human=10, seconds=30.0, random_seed=7, model=No
         writer.writerows(key)
     (out / "tunes.abc").write_text("\n".join(f"% {r['clip']} ({r['source']})\n{r['abc'].strip()}\n" for r in key),
                                    encoding="utf-8")
+    write_text_atomic(out / "README.md", _readme(key, rule, seconds, fade, sample_rate, random_seed, temperature))
     return key
+
+
+def _instrument_name(program):
+    names = [name for name, number in INSTRUMENTS.items() if number == program]
+    return f"{names[0]} (General MIDI program {program})" if names else f"General MIDI program {program}"
+
+
+def _readme(key, rule, seconds, fade, sample_rate, random_seed, temperature):
+    """How the clips were made: what a reader of the results needs to judge them."""
+    tempo = (f"{rule['tempo']:g} beats a minute for every clip (the meter's beat)" if rule["tempo"] else
+             "by meter, the same for every clip of a meter: " + ", ".join(
+                 f"{m} at {t:g}" for m, t in sorted({(r['meter'], r['tempo']) for r in key})) +
+             " beats a minute of the meter's beat (the tunes' own Q: fields are not used)")
+    chords = ("guitar-chord symbols are played as a bass-and-chord accompaniment (charrnn.music.accompany)"
+              if rule["chords"] else "none: guitar-chord symbols are silent, every clip is the melody alone")
+    sources = {s: sum(r["source"] == s for r in key) for s in SOURCES}
+    default = " (charrnn's default)" if rule["program"] == DEFAULT_PROGRAM else ""
+    return f"""# Listening survey: how the clips were made
+
+{sources['human']} human clips (held-out validation tunes) and {sources['machine']} machine clips (valid tunes
+generated at temperature {temperature:g}), shuffled with random seed {random_seed}. Send `listen/`; keep
+`answer_key.csv` and `tunes.abc` to yourself.
+
+Every clip was played the same way, so that only the music differs:
+
+- Instrument: {_instrument_name(rule['program'])}{default}.
+- Tempo: {tempo}.
+- Accompaniment: {chords}.
+- Cut at the bar line nearest {seconds:g} s, faded out over {fade:g} s, loudness-normalised (-20 dBFS RMS),
+  16-bit mono at {sample_rate} Hz (FluidSynth with the FluidR3 General MIDI soundfont).
+
+`answer_key.csv` gives each clip's source, meter, program, tempo and whether chords were played.
+"""
 
 
 def _survey_html(clips):

@@ -4,6 +4,7 @@ const $ = (id) => document.getElementById(id);
 let current = null;        // the tune on the page: the last API answer
 const history = [];        // earlier answers, for Undo
 const selected = new Set(); // bar numbers (1-based)
+let tempoSet = false;      // the slider was moved for this tune: send its tempo, else the tune's own
 
 function showError(message) {
   const box = $("error");
@@ -32,7 +33,19 @@ async function api(method, url, body) {
 function numberOrNull(id) { const v = $(id).value.trim(); return v === "" ? null : Number(v); }
 
 function sampling() {
-  return {temperature: numberOrNull("temperature") ?? 1, top_p: numberOrNull("top_p"), random_seed: numberOrNull("seed")};
+  return {temperature: numberOrNull("temperature") ?? 1, top_p: numberOrNull("top_p"), random_seed: numberOrNull("seed"),
+          ...sound()};
+}
+
+function sound() {  // how the audio plays: instrument, tempo (null: the tune's own), guitar chords
+  return {program: $("program").value, tempo: tempoSet ? Number($("tempo").value) : null, chords: $("chords").checked};
+}
+
+function showSound(tune) {
+  if (tune.audio) $("audio").src = tune.audio; else $("audio").removeAttribute("src");
+  $("midi").hidden = !tune.midi;
+  if (tune.midi) $("midi").href = tune.midi;
+  if (tune.sound && tune.sound.tempo) { $("tempo").value = tune.sound.tempo; $("tempo-value").value = $("tempo").value; }
 }
 
 function show(tune, remember = true) {
@@ -47,10 +60,27 @@ function show(tune, remember = true) {
   $("abc").value = tune.abc;
   $("score").hidden = !tune.score;
   if (tune.score) $("score").src = tune.score;
-  if (tune.audio) $("audio").src = tune.audio; else $("audio").removeAttribute("src");
-  $("midi").hidden = !tune.midi;
-  if (tune.midi) $("midi").href = tune.midi;
+  showSound(tune);
   drawBars(tune.bars || []);
+  drawScoreBars(tune);
+}
+
+function drawScoreBars(tune) {  // a clickable box over each bar of the score (where abcm2ps drew it)
+  const layer = $("score-bars");
+  layer.replaceChildren();
+  layer.style.display = tune.score_size ? "" : "none";
+  if (!tune.score_size) return;
+  layer.setAttribute("viewBox", `0 0 ${tune.score_size[0]} ${tune.score_size[1]}`);
+  layer.setAttribute("preserveAspectRatio", "none");
+  (tune.bar_boxes || []).forEach((box, i) => {
+    if (!box) return;
+    const r = document.createElementNS(layer.namespaceURI, "rect");
+    ["x", "y", "width", "height"].forEach((k, j) => r.setAttribute(k, box[j]));
+    r.dataset.bar = i + 1;
+    r.classList.toggle("selected", selected.has(i + 1));
+    r.addEventListener("click", () => toggleBar(i + 1));
+    layer.append(r);
+  });
 }
 
 function drawBars(spans) {
@@ -73,6 +103,8 @@ function toggleBar(n, on) {
   if (want) selected.add(n); else selected.delete(n);
   const chip = document.querySelector(`#bars button[data-bar="${n}"]`);
   if (chip) chip.classList.toggle("selected", want);
+  const box = document.querySelector(`#score-bars rect[data-bar="${n}"]`);
+  if (box) box.classList.toggle("selected", want);
 }
 
 function selectFromText() {  // bars that the text selection touches
@@ -87,6 +119,7 @@ function selectFromText() {  // bars that the text selection touches
 let barsTimer = null;
 function refreshBars() {  // the ABC was edited: number its bars again
   clearTimeout(barsTimer);
+  if (current) $("score-bars").style.display = $("abc").value === current.abc ? "" : "none";  // boxes fit the shown score only
   barsTimer = setTimeout(async () => {
     if (!$("abc").value.trim()) return drawBars([]);
     try { drawBars((await api("POST", "/api/bars", {abc: $("abc").value})).bars); } catch (e) { /* shown */ }
@@ -108,6 +141,7 @@ $("type").addEventListener("change", () => {
 });
 $("compose-form").addEventListener("submit", (ev) => {
   ev.preventDefault();
+  tempoSet = false;  // a new tune plays at its own tempo until the slider moves
   run("POST", "/api/compose", {type: $("type").value || null, meter: $("meter").value || null,
                                key: $("key").value || null, title: $("title").value.trim() || null,
                                seed: $("start").value, ...sampling()});
@@ -122,7 +156,20 @@ $("continue").addEventListener("click", () => {
   run("POST", "/api/continue", {abc: ta.value.slice(0, ta.selectionStart), ...sampling()});
 });
 $("fill").addEventListener("click", () => run("POST", "/api/fill", {abc: $("abc").value, candidates: numberOrNull("candidates") ?? 8, ...sampling()}));
-$("render").addEventListener("click", () => run("POST", "/api/render", {abc: $("abc").value}));
+$("render").addEventListener("click", () => run("POST", "/api/render", {abc: $("abc").value, ...sound()}));
+
+async function resound() {  // the same tune in another instrument, tempo or accompaniment: no new sampling
+  if (!current) return;
+  try {
+    const answer = await api("POST", "/api/sound", {abc: current.abc, ...sound()});
+    Object.assign(current, {audio: answer.audio, midi: answer.midi, sound: answer.sound});
+    showSound(current);
+  } catch (e) { /* the message is on the page */ }
+}
+$("program").addEventListener("change", resound);
+$("chords").addEventListener("change", resound);
+$("tempo").addEventListener("input", () => { $("tempo-value").value = $("tempo").value; });
+$("tempo").addEventListener("change", () => { tempoSet = true; resound(); });
 $("undo").addEventListener("click", () => { if (history.length) show(history.pop(), false); });
 $("abc").addEventListener("input", refreshBars);
 $("abc").addEventListener("mouseup", selectFromText);
@@ -145,7 +192,7 @@ async function loadBook() {
       b.addEventListener("click", action); li.append(b);
     };
     button("Open", async () => {
-      try { const e = await api("GET", `/api/tunebook/${t.id}`); await run("POST", "/api/render", {abc: e.abc}); } catch (e) { /* shown */ }
+      try { const e = await api("GET", `/api/tunebook/${t.id}`); await run("POST", "/api/render", {abc: e.abc, ...sound()}); } catch (e) { /* shown */ }
     });
     button("Rename", async () => {
       const title = prompt("New title", t.title);
