@@ -67,11 +67,12 @@ def corpus_rows(folder):
     return rows, texts["train"] + texts["valid"]
 
 
-def _counts(abcs, progress=None):
-    """(row numbers, term ids, counts) of the profiles of `abcs`, one entry per distinct term of a tune."""
+def _counts(abcs, ns, progress=None):
+    """(row numbers, term ids, counts) of the profiles of `abcs` (ns: (joint n's, interval n's)),
+    one entry per distinct term of a tune."""
     rows, ids, counts = [], [], []
     for i, abc in enumerate(abcs):
-        found, n = np.unique(terms(melody(abc)), return_counts=True)
+        found, n = np.unique(terms(melody(abc), *ns), return_counts=True)
         rows.append(np.full(len(found), i))
         ids.append(found)
         counts.append(n)
@@ -92,27 +93,29 @@ def _unit_rows(matrix, extra_square=None):
 
 class SimilarityIndex:
     """A corpus's tune profiles: `matrix` (tunes x terms, unit rows), `terms` (sorted n-gram ids),
-    `idf`, `rows` (provenance of each tune) and the folder they came from."""
+    `idf`, `rows` (provenance of each tune), the folder they came from and `ns`, the n-gram sizes
+    of the profiles ((joint, interval): charrnn.similarity.profile.terms)."""
 
-    def __init__(self, folder, matrix, term_ids, idf, rows, digest):
+    def __init__(self, folder, matrix, term_ids, idf, rows, digest, ns=(JOINT_NS, INTERVAL_NS)):
         self.folder, self.matrix, self.terms, self.idf = Path(folder), matrix.tocsr(), term_ids, idf
-        self.rows, self.digest = rows, digest
+        self.rows, self.digest, self.ns = rows, digest, ns
         self._texts = None
 
     @classmethod
-    def build(cls, folder, progress=None):
-        """Profile every tune of corpus `folder` (progress: a tqdm bar to advance a tune at a time)."""
+    def build(cls, folder, progress=None, ns=(JOINT_NS, INTERVAL_NS)):
+        """Profile every tune of corpus `folder` (progress: a tqdm bar to advance a tune at a time;
+        ns: other n-gram sizes than the stored index's, to compare them)."""
         digest = corpus_digest(folder)
         rows, texts = corpus_rows(folder)
         if progress is not None:
             progress.reset(total=len(texts))
-        row, ids, counts = _counts(texts, progress)
+        row, ids, counts = _counts(texts, ns, progress)
         term_ids, column = np.unique(ids, return_inverse=True)
         df = np.bincount(column, minlength=len(term_ids))
         idf = (np.log((1 + len(texts)) / (1 + df)) + 1).astype(np.float32)
         weights = (1 + np.log(counts)) * idf[column]
         matrix = sparse.csr_matrix((weights.astype(np.float32), (row, column)), shape=(len(texts), len(term_ids)))
-        index = cls(folder, _unit_rows(matrix).astype(np.float32), term_ids, idf, rows, digest)
+        index = cls(folder, _unit_rows(matrix).astype(np.float32), term_ids, idf, rows, digest, ns)
         index._texts = texts
         return index
 
@@ -124,7 +127,7 @@ class SimilarityIndex:
                 np.savez(f, data=self.matrix.data, indices=self.matrix.indices, indptr=self.matrix.indptr,
                          shape=np.array(self.matrix.shape), terms=self.terms, idf=self.idf,
                          digest=np.array(json.dumps(self.digest, sort_keys=True)))
-        write_json_atomic(meta, {"version": VERSION, "joint_ns": list(JOINT_NS), "interval_ns": list(INTERVAL_NS),
+        write_json_atomic(meta, {"version": VERSION, "joint_ns": list(self.ns[0]), "interval_ns": list(self.ns[1]),
                                  "corpus": self.digest, "rows": self.rows}, ensure_ascii=False)
 
     @classmethod
@@ -155,7 +158,7 @@ class SimilarityIndex:
 
     def vectors(self, abcs):
         """The unit TF-IDF rows of `abcs` over this index's terms (unknown terms count in the length)."""
-        row, ids, counts = _counts(abcs)
+        row, ids, counts = _counts(abcs, self.ns)
         column = np.searchsorted(self.terms, ids)
         known = (column < len(self.terms)) & (self.terms[np.minimum(column, len(self.terms) - 1)] == ids)
         weight = 1 + np.log(counts)
