@@ -188,3 +188,21 @@ def test_read_only_corpus_folder_is_indexed_in_memory(corpus, capsys):
         assert "not saved" in capsys.readouterr().err
     finally:
         corpus.chmod(0o755)
+
+
+def test_generate_summary_names_nearest_tunes_and_max_similarity_drops(tmp_path, tiny_run, tiny_corpus, capsys):
+    out = tmp_path / "samples"
+    args = ["generate", "-n", "3", "--model", str(tiny_run), "--out", str(out), "--max-chars", "300",
+            "--random-seed", "3", "--data", str(tiny_corpus)]
+    assert main(args) == 0
+    with open(out / "summary.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["file"] for r in rows] == ["tune_001", "tune_002", "tune_003"]
+    scores = [float(r["nearest_score"]) for r in rows]
+    assert all(0 <= s <= 1 for s in scores) and all(r["nearest"] and r["nearest_x"] for r in rows)
+    capsys.readouterr()
+    # A limit below every score drops every tune, and says so (exit 1: fewer tunes than asked).
+    assert main(args[:-4] + ["--random-seed", "3", "--max-similarity", str(min(scores) / 2),
+                             "--data", str(tiny_corpus), "--out", str(tmp_path / "none")]) == 1
+    assert capsys.readouterr().out.count("above --max-similarity") == 3
+    assert main(args + ["--max-similarity", "1.5"]) == 2

@@ -21,7 +21,10 @@ from .match import Match, matching_bars
 
 
 def default_corpus_dir():
-    """data/abc in the current folder when it holds a corpus, else the one shipped beside the package."""
+    """$CHARRNN_DATA, else data/abc in the current folder when it holds a corpus, else the one
+    shipped beside the package."""
+    if os.environ.get("CHARRNN_DATA"):
+        return Path(os.environ["CHARRNN_DATA"])
     here = Path("data/abc")
     return here if (here / "train.abc").is_file() else Path(__file__).resolve().parents[2] / "data" / "abc"
 
@@ -86,3 +89,14 @@ def similar(tune_or_abc, k=5, corpus=None, split=None):
     if len(melody(abc)) < 2:
         raise CharrnnError("the tune has no notes to compare (it needs a K: line and a melody after it)")
     return nearest([abc], k=k, corpus=corpus, split=split)[0]
+
+
+def nearest_columns(abcs, corpus=None, split=None):
+    """For each ABC tune text, its nearest corpus tune as summary columns: nearest (title),
+    nearest_collection, nearest_source_file, nearest_x, nearest_score (3 decimals)."""
+    rows = []
+    for matches in nearest(list(abcs), k=1, corpus=corpus, split=split, bars=False):
+        m = matches[0]
+        rows.append({"nearest": m.title, "nearest_collection": m.collection, "nearest_source_file": m.source_file,
+                     "nearest_x": m.x, "nearest_score": round(m.score, 3)})
+    return rows
