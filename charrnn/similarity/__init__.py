@@ -100,3 +100,20 @@ def nearest_columns(abcs, corpus=None, split=None):
         rows.append({"nearest": m.title, "nearest_collection": m.collection, "nearest_source_file": m.source_file,
                      "nearest_x": m.x, "nearest_score": round(m.score, 3)})
     return rows
+
+
+# A machine tune whose nearest training tune scores above this is refused as a near-copy (survey
+# make; generate --max-similarity): bench/similar.py's disguised copies almost all score above it.
+MAX_SIMILARITY = 0.5
+
+
+def score_summary(abcs, corpus=None, split="train"):
+    """The distribution of nearest-tune scores of `abcs` against the `split` tunes of a corpus:
+    {n, p10, p50, p90, max} and above_rate, the share above MAX_SIMILARITY."""
+    scores = [matches[0][0] for matches in open_index(corpus).nearest(list(abcs), k=1, split=split)]
+    if not scores:
+        return {"n": 0}
+    ranked = sorted(scores)
+    at = lambda q: round(ranked[min(len(ranked) - 1, int(q * len(ranked)))], 3)  # noqa: E731
+    return {"n": len(scores), "p10": at(0.1), "p50": at(0.5), "p90": at(0.9), "max": round(ranked[-1], 3),
+            "above_rate": sum(s > MAX_SIMILARITY for s in scores) / len(scores), "threshold": MAX_SIMILARITY}
