@@ -206,3 +206,18 @@ def test_generate_summary_names_nearest_tunes_and_max_similarity_drops(tmp_path,
                              "--data", str(tiny_corpus), "--out", str(tmp_path / "none")]) == 1
     assert capsys.readouterr().out.count("above --max-similarity") == 3
     assert main(args + ["--max-similarity", "1.5"]) == 2
+
+
+def test_composer_answers_name_the_closest_tune(tmp_path, tiny_run, tiny_corpus):
+    from fastapi.testclient import TestClient
+
+    from charrnn.composer.app import create_app
+
+    app = create_app(charrnn.load(tiny_run), tmp_path / "book.sqlite", media_folder=tmp_path / "media",
+                     corpus=tiny_corpus)
+    with TestClient(app) as client:
+        r = client.post("/api/compose", json={"type": "reel", "meter": "6/8", "key": "D", "start": "|:DFA dfa|", "seed": 3})
+    assert r.status_code == 200, r.text
+    closest = r.json()["closest"]
+    assert closest["label"] == f"closest: {closest['title']} ({closest['collection']}), {closest['score']:.2f}"
+    assert 0 <= closest["score"] <= 1 and closest["x"]

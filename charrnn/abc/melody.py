@@ -109,7 +109,7 @@ def melody(abc):
             tied, broken = False, None
         else:
             if match.group("chord"):
-                inner = [(m.group(1), m.group(2), m.group(3), m.group(4)) for m in _INNER_NOTE.finditer(match.group("inner"))]
+                inner = [m.groups() for m in _INNER_NOTE.finditer(match.group("inner"))]
                 if not inner:
                     continue
                 pitches = [_pitch(a, letter, o, signature, carried) for a, letter, o, _ in inner]
