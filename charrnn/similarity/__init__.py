@@ -17,7 +17,8 @@ from ..abc.melody import melody
 from ..abc.text import split_tunes
 from ..errors import CharrnnError
 from .index import INDEX_FILES, SimilarityIndex, load_index  # noqa: F401
-from .match import Match, matching_bars
+from .match import Match, matching_bars, shared_bars  # noqa: F401
+from .profile import bar_terms
 
 
 def default_corpus_dir():
@@ -74,8 +75,10 @@ def nearest(abcs, k=5, corpus=None, split=None, bars=True):
     found = index.nearest(list(abcs), k=k, split=split)
     out = []
     for abc, hits in zip(abcs, found):
+        mine = bar_terms(melody(abc)) if bars else None
         out.append([Match(score, **index.rows[r], abc=index.texts[r],
-                          bars=tuple(matching_bars(abc, index.texts[r])) if bars else ()) for score, r in hits])
+                          bars=tuple(shared_bars(mine, bar_terms(melody(index.texts[r])))) if bars else ())
+                    for score, r in hits])
     return out
 
 

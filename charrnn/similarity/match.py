@@ -17,7 +17,11 @@ MIN_BAR_OVERLAP = 0.5
 
 def matching_bars(query_abc, corpus_abc):
     """[(query bar, corpus bar)], both numbered from 1 as bar_spans counts them, in query order."""
-    query, corpus = bar_terms(melody(query_abc)), bar_terms(melody(corpus_abc))
+    return shared_bars(bar_terms(melody(query_abc)), bar_terms(melody(corpus_abc)))
+
+
+def shared_bars(query, corpus):
+    """matching_bars from the two tunes' bar_terms (a query's are read once for all its matches)."""
     pairs = []
     for q, mine in sorted(query.items()):
         best, overlap = None, 0.0
