@@ -94,6 +94,8 @@ def test_key_signature_and_melody_read_the_text():
     assert [n.pitch for n in notes] == [66, 65, 65, 66, 69]
     assert [n.length for n in notes] == [0.125, 0.1875, 0.0625, 0.25, 0.25]
     assert [n.bar for n in notes] == [0, 0, 0, 1, 1]
+    # A triplet takes two notes' time; a repeat is read as written; x and z rests are not notes.
+    assert [n.length for n in melody("X:1\nL:1/8\nK:G\n|:(3GAB z c2:|x")] == [1 / 12] * 3 + [0.25]
 
 
 def test_transposed_rewritten_tune_has_the_same_symbols():
