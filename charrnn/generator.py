@@ -7,9 +7,7 @@
 
     charrnn generate -n 10 --temperature 0.9 --seed 'X:1\\nM:6/8\\n' --random-seed 7 --out samples/
 """
-import csv
 import inspect
-import io
 import os
 import re
 import sys
@@ -23,7 +21,7 @@ import numpy as np
 from . import steering
 from .abc.header import fields_after_title, header_controls, with_header
 from .abc.text import tunebook
-from .checks import check_generate
+from .checks import check_generate, check_score
 from .errors import CharrnnError, check_out_folder
 from .files import replacing, write_text_atomic
 from .nn.attention_step import AttentionStep
@@ -36,7 +34,7 @@ from .form.sampler import lane_hook
 from .nn.sampling import SAMPLING, START_FILE, StartStates, StartTunes, sample_tunes
 from .nn.stepnet import StepNet, blas_threads
 from .nn.vocab import Vocabulary
-from .similarity import default_corpus_dir, nearest_columns
+from .similarity.summary import drop_near_copies, summary_columns, write_summary
 from .tune import Tune, is_valid_tune
 
 WEIGHT_FILES = ("best.weights.h5", "last.weights.h5")
@@ -310,37 +308,12 @@ def write_tunes(tunes, out):
     return rows
 
 
-def write_summary(path, rows):
-    """summary.csv beside the tunebook: a row per tune, added to the rows of earlier runs."""
-    path = Path(path)
-    if not rows:
-        return
-    earlier = path.read_text(encoding="utf-8") if path.is_file() else ""
-    text = io.StringIO()
-    writer = csv.DictWriter(text, fieldnames=list(rows[0]), extrasaction="ignore")
-    if not earlier:
-        writer.writeheader()
-    writer.writerows(rows)
-    write_text_atomic(path, earlier + text.getvalue())
-
-
-def new_enough(tunes, near, max_similarity):
-    """(tunes, nearest columns) without the tunes whose nearest corpus tune scores above max_similarity."""
-    kept = [(t, n) for t, n in zip(tunes, near) if max_similarity is None or n["nearest_score"] <= max_similarity]
-    for tune, n in zip(tunes, near):
-        if max_similarity is not None and n["nearest_score"] > max_similarity:
-            print(f"dropped {tune.title or '(untitled)'!r}: {n['nearest_score']:.2f} like {n['nearest']!r} "
-                  f"({n['nearest_collection']}), above --max-similarity {max_similarity}")
-    return [t for t, _ in kept], [n for _, n in kept]
-
-
 def _run(args):
     check_out_folder(args.out)  # before the sampling, not after it
     check_generate(args.seed.replace("\\n", "\n"), args.n, args.temperature, args.top_k, args.top_p,
                    args.max_chars, args.random_seed)
     header_controls(type=args.type, meter=args.meter, key=args.key, length=args.length, title=args.title)
-    if args.max_similarity is not None and not 0 <= args.max_similarity <= 1:
-        raise CharrnnError(f"--max-similarity must be between 0 and 1, not {args.max_similarity}")
+    check_score("--max-similarity", args.max_similarity)
     model = load(args.model)
     options = dict(seed=args.seed.replace("\\n", "\n"), temperature=args.temperature, top_k=args.top_k,
                    top_p=args.top_p, max_chars=args.max_chars, form=not args.no_form, type=args.type,
@@ -351,14 +324,8 @@ def _run(args):
         print(f"{len(tunes)} valid tunes from {attempts} attempts (cap {max_attempts})")
     else:
         tunes = model.generate(n=args.n, random_seed=args.random_seed, **options)
-    try:  # the nearest corpus tunes: without a corpus, only --max-similarity needs them
-        near = nearest_columns([t.abc for t in tunes], corpus=args.data or default_corpus_dir())
-    except CharrnnError as e:
-        if args.max_similarity is not None:
-            raise
-        print(f"note: no nearest tunes in the summary ({e})", file=sys.stderr)
-        near = [{} for _ in tunes]
-    tunes, near = new_enough(tunes, near, args.max_similarity)
+    near = summary_columns([t.abc for t in tunes], args.data, required=args.max_similarity is not None)
+    tunes, near = drop_near_copies(tunes, near, args.max_similarity)
     rows = write_tunes(tunes, args.out)
     write_summary(Path(args.out) / "summary.csv", [{**row, **n} for row, n in zip(rows, near)])
     for row in rows:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from ..abc.melody import melody
 from ..abc.text import split_tunes
+from ..checks import check_whole
 from ..errors import CharrnnError
 from .index import INDEX_FILES, SimilarityIndex, load_index  # noqa: F401
 from .match import Match, matching_bars, shared_bars  # noqa: F401
@@ -86,8 +87,7 @@ def similar(tune_or_abc, k=5, corpus=None, split=None):
     """The k corpus tunes nearest to one tune (a Tune or ABC text), as Match objects, best first:
     score in [0, 1], title, collection, source_file, x, split, abc and the matching bars.
     `corpus`: a corpus folder (default data/abc) or a SimilarityIndex."""
-    if k < 1:
-        raise CharrnnError(f"k must be 1 or more, not {k}")
+    check_whole("k", k, 1)
     abc = tune_text(tune_or_abc)
     if len(melody(abc)) < 2:
         raise CharrnnError("the tune has no notes to compare (it needs a K: line and a melody after it)")

@@ -11,6 +11,7 @@ import json
 from ..abc.header import header_field
 from ..abc.melody import melody
 from ..abc.text import read_abc_text, split_tunes
+from ..checks import check_whole
 from ..errors import CharrnnError
 from . import default_corpus_dir, nearest
 
@@ -28,8 +29,7 @@ def bar_runs(pairs):
 
 
 def _similar(args):
-    if args.k < 1:
-        raise CharrnnError(f"-k must be 1 or more, not {args.k}")
+    check_whole("-k", args.k, 1)
     tunes = split_tunes(read_abc_text(args.file))
     if not tunes:
         raise CharrnnError(f"{args.file}: no ABC tunes found (a tune starts with an 'X:' line)")

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from ..abc.header import header_field
+from ..checks import check_score
 from ..corpus import load_corpus, model_corpus
 from ..errors import CharrnnError, check_out_folder
 from ..generator import as_model, default_weights_dir
@@ -118,6 +119,7 @@ def make_survey(out, machine=10, human=10, seconds=30.0, random_seed=7, model=No
     """
     if machine < 0 or human < 0 or machine + human == 0:
         raise CharrnnError("a survey needs at least one clip (--machine and --human are counts >= 0)")
+    check_score("--max-similarity", max_similarity)
     if seconds <= 0:
         raise CharrnnError(f"--seconds must be positive, not {seconds}")
     out = check_out_folder(out)
