@@ -122,6 +122,7 @@ def test_disguised_copy_finds_its_original_and_unrelated_tune_scores_low(corpus)
     assert unrelated[0].score < 0.3
     assert similar(JIG, k=1, corpus=corpus)[0].score == pytest.approx(1.0)
     assert charrnn.Tune(DISGUISED).nearest(1, corpus=corpus)[0].title == "Drowsy Maggie"
+    assert charrnn.similar is similar
 
 
 def test_index_is_stored_reused_and_rebuilt_when_the_corpus_changes(corpus, capsys):
