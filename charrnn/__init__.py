@@ -19,6 +19,7 @@ _EXPORTS = {
     "load_corpus": "charrnn.corpus", "read_batches": "charrnn.nn.data", "build_model": "charrnn.nn.model",
     "ModelConfig": "charrnn.nn.config", "Vocabulary": "charrnn.nn.vocab", "SAMPLING": "charrnn.nn.sampling",
     "CharrnnError": "charrnn.errors", "UnknownCharactersError": "charrnn.errors",
+    "similar": "charrnn.similarity",
 }
 __all__ = sorted(_EXPORTS)
 

@@ -37,6 +37,14 @@ def check_positive(name, value, high=math.inf, what="a positive number"):
         raise CharrnnError(f"{name} must be {what}, not {value!r}")
 
 
+def check_score(name, value):
+    """A similarity score limit: a number from 0 to 1; None passes."""
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value <= 1:
+        raise CharrnnError(f"{name} must be a number from 0 to 1, not {value!r}")
+
+
 def check_sampling(temperature, top_k, top_p, random_seed=None):
     check_positive("temperature", temperature, MAX_TEMPERATURE, f"a number above 0 and at most {MAX_TEMPERATURE:g}")
     check_whole("top_k", top_k, 1, MAX_TOP_K)

@@ -21,7 +21,7 @@ import numpy as np
 from . import steering
 from .abc.header import fields_after_title, header_controls, with_header
 from .abc.text import tunebook
-from .checks import check_generate
+from .checks import check_generate, check_score
 from .errors import CharrnnError, check_out_folder
 from .files import replacing, write_text_atomic
 from .nn.attention_step import AttentionStep
@@ -34,6 +34,7 @@ from .form.sampler import lane_hook
 from .nn.sampling import SAMPLING, START_FILE, StartStates, StartTunes, sample_tunes
 from .nn.stepnet import StepNet, blas_threads
 from .nn.vocab import Vocabulary
+from .similarity.summary import drop_near_copies, summary_columns, write_summary
 from .tune import Tune, is_valid_tune
 
 WEIGHT_FILES = ("best.weights.h5", "last.weights.h5")
@@ -312,6 +313,7 @@ def _run(args):
     check_generate(args.seed.replace("\\n", "\n"), args.n, args.temperature, args.top_k, args.top_p,
                    args.max_chars, args.random_seed)
     header_controls(type=args.type, meter=args.meter, key=args.key, length=args.length, title=args.title)
+    check_score("--max-similarity", args.max_similarity)
     model = load(args.model)
     options = dict(seed=args.seed.replace("\\n", "\n"), temperature=args.temperature, top_k=args.top_k,
                    top_p=args.top_p, max_chars=args.max_chars, form=not args.no_form, type=args.type,
@@ -322,11 +324,15 @@ def _run(args):
         print(f"{len(tunes)} valid tunes from {attempts} attempts (cap {max_attempts})")
     else:
         tunes = model.generate(n=args.n, random_seed=args.random_seed, **options)
+    near = summary_columns([t.abc for t in tunes], args.data, required=args.max_similarity is not None)
+    tunes, near = drop_near_copies(tunes, near, args.max_similarity)
     rows = write_tunes(tunes, args.out)
+    write_summary(Path(args.out) / "summary.csv", [{**row, **n} for row, n in zip(rows, near)])
     for row in rows:
         print(f"{row['file']}: {row['title'][:40]:40s}  M:{row['meter']:6s} K:{row['key']:6s} "
               f"{row['bars']:3d} bars  {'valid' if row['valid'] else 'INVALID'}")
-    print(f"wrote {len(rows)} tunes (.abc, .mid) and tunebook.abc to {Path(args.out)}/")
+    print(f"wrote {len(rows)} tunes (.abc, .mid), tunebook.abc and summary.csv (nearest corpus tunes) "
+          f"to {Path(args.out)}/")
     return 0 if len(tunes) == args.n else 1
 
 
@@ -368,4 +374,7 @@ def register_cli(subparsers):
                    help="sample the network alone, without the model's form.json: no copied bars, no cadence "
                         "or notation retries, no 8-bar minimum")
     p.add_argument("--max-attempts", type=int, default=None, help="cap for --valid-only (default 10 x n)")
+    p.add_argument("--max-similarity", type=float, default=None, metavar="S",
+                   help="drop tunes whose nearest corpus tune scores above S (0..1; charrnn similar)")
+    p.add_argument("--data", default=None, help="corpus the summary's nearest tunes come from (default: data/abc)")
     p.set_defaults(func=_run)

@@ -3,6 +3,7 @@
 
     tune = Tune(abc)
     tune.title, tune.meter, tune.key, tune.bars, tune.parses, tune.is_valid
+    tune.nearest(k=5)                 # the corpus tunes it sounds like (charrnn.similarity)
     tune.to_midi("tune.mid"); tune.to_wav("tune.wav", seconds=20); tune.to_score("tune.svg")
 """
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from .abc.header import header_field
 from .errors import CharrnnError
 from .music import audio, engrave, perform
 from .music.score import has_notes, read_score, title_of
+from .similarity import similar
 
 MIN_BARS = 8  # a tune needs this many bars to count as one
 
@@ -99,6 +101,10 @@ class Tune:
         """Engrave sheet music (SVG, PNG, PDF or MusicXML by the path's suffix; annotate: an SVG whose
         notes carry their place in the text, see charrnn.music.scorebars); returns the path."""
         return engrave.write_score(self.abc, path, fmt, parsed=self.playable_stream, annotate=annotate)
+
+    def nearest(self, k=5, corpus=None):
+        """The k corpus tunes nearest to this one (charrnn.similarity.similar): is it new?"""
+        return similar(self.abc, k=k, corpus=corpus)
 
     def __str__(self):
         return self.abc

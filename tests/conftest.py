@@ -10,6 +10,15 @@ from charrnn.sources import music21_collection_dir
 from charrnn.nn.runstate import read_log
 
 
+@pytest.fixture(scope="session", autouse=True)
+def no_default_corpus(tmp_path_factory):
+    """No test reads or indexes the repository's data/abc by default (charrnn.similarity): a
+    test that wants nearest tunes names its corpus."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CHARRNN_DATA", str(tmp_path_factory.mktemp("none") / "no-corpus"))
+        yield
+
+
 @pytest.fixture(scope="session")
 def oneills_file():
     """A real 50-tune ABC file that music21 ships (O'Neill's 1850, tunes 1-50)."""

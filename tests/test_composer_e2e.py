@@ -44,11 +44,11 @@ def midi_programs_and_tempos(path):
 
 
 @pytest.fixture
-def server(tmp_path):
+def server(tmp_path, tiny_corpus):
     uvicorn = pytest.importorskip("uvicorn")
     if not (default_weights_dir() / "best.weights.h5").is_file():
         pytest.skip("no shipped weights/")
-    app = create_app(charrnn.load(), tmp_path / "book.sqlite", media_folder=tmp_path / "media")
+    app = create_app(charrnn.load(), tmp_path / "book.sqlite", media_folder=tmp_path / "media", corpus=tiny_corpus)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -84,6 +84,7 @@ def test_compose_vary_listen_save_download(server, tmp_path):
         first = page.input_value("#abc")
         assert "\nR:jig\nM:6/8\nL:1/8\nK:D\n" in first
         assert page.text_content("#status") == "A playable tune."
+        assert page.text_content("#closest").startswith("closest: ")  # its nearest corpus tune and score
 
         # Bar 5 clicked on the score itself: the box over its notes, laid over the SVG image.
         page.wait_for_function("document.getElementById('score').complete", timeout=30_000)

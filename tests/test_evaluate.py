@@ -55,6 +55,7 @@ def test_report_of_known_tunes(tmp_path, tiny_corpus):
         assert s["tunes"] == 6
         assert s["parse_rate"] == pytest.approx(0.5)  # the junk does not parse
         assert s["near_copy_rate"] == pytest.approx(0.5)  # the copies are flagged
+        assert s["nearest_score"]["above_rate"] == pytest.approx(0.5) and s["nearest_score"]["max"] == 1.0
         assert s["longest_run_share"]["p90"] == pytest.approx(1.0)
         copies = [t for t in sample["tunes"] if t["index"] % 2 == 0]
         assert all(t["longest_run_share"] == 1.0 for t in copies)
@@ -71,6 +72,8 @@ def test_report_of_known_tunes(tmp_path, tiny_corpus):
     assert "| T = 0.8 | T = 1.2 |" in md
     assert r"with repeat signs \|: :\|" in md  # pipes inside a table cell are escaped
     assert "the tune closest to a training tune" in md
+    assert "nearest training tune by ear" in md
+    assert saved["human"]["summary"]["nearest_score"]["n"] == len(corpus.valid_tunes)
 
 
 def test_evaluate_rejects_bad_input(tmp_path, tiny_corpus):

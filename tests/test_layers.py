@@ -13,7 +13,7 @@ LAYERS = [
     ["charrnn.errors", "charrnn.files"],
     ["charrnn.checks"],
     ["charrnn.abc"],
-    ["charrnn.music", "charrnn.nn"],
+    ["charrnn.music", "charrnn.nn", "charrnn.similarity"],
     ["charrnn.tune", "charrnn.sources"],
     ["charrnn.form"],  # the form package; its CLI command (charrnn.form.command) sits with training's
     ["charrnn.steering"],

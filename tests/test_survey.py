@@ -147,7 +147,7 @@ def made_survey(tmp_path_factory, tiny_corpus):
     out = tmp_path_factory.mktemp("survey")
     model = StubModel(load_corpus(tiny_corpus).train_tunes[:8])
     key = survey.make_survey(out, machine=2, human=2, seconds=4, random_seed=3, model=model,
-                             data=tiny_corpus, fade=0.5, sample_rate=22050)
+                             data=tiny_corpus, fade=0.5, sample_rate=22050, max_similarity=1.0)
     return out, key
 
 
@@ -185,6 +185,13 @@ def test_make_survey_too_few_valid_tunes(tmp_path, tiny_corpus):
     with pytest.raises(CharrnnError, match="only 0 of 3 generated tunes were valid"):
         survey.make_survey(tmp_path, machine=1, human=0, seconds=2, model=junk, data=tiny_corpus, max_tries=3)
     assert junk.calls == 3
+
+
+def test_make_survey_refuses_near_copies_of_training_tunes(tmp_path, tiny_corpus, capsys):
+    copier = StubModel(load_corpus(tiny_corpus).train_tunes[:3])  # valid tunes, but the training tunes themselves
+    with pytest.raises(CharrnnError, match=r"not near-copies \(3 refused\)"):
+        survey.make_survey(tmp_path, machine=1, human=0, seconds=2, model=copier, data=tiny_corpus, max_tries=3)
+    assert "scores above 0.50 are refused (charrnn similar): 3 refused" in capsys.readouterr().err
 
 
 def test_make_cli_with_tiny_model(tmp_path, tiny_run, tiny_corpus, capsys):

@@ -23,6 +23,7 @@ from starlette.exceptions import HTTPException
 from ..abc.bars import bar_spans
 from ..checks import MAX_RANDOM_SEED, MAX_TEMPERATURE, MAX_TOP_K
 from ..errors import CharrnnError
+from ..similarity import similar
 from ..tune import Tune
 from .media import FILES, MediaStore
 from .tunebook import Tunebook
@@ -149,8 +150,9 @@ def _validation_message(exc):
 
 # ------------------------------------------------------------------------------------------ app
 
-def create_app(model, tunebook, media_folder=None, max_body=MAX_BODY):
-    """The composer over a loaded CharModel and a tunebook file (created when missing)."""
+def create_app(model, tunebook, media_folder=None, max_body=MAX_BODY, corpus=None):
+    """The composer over a loaded CharModel and a tunebook file (created when missing); `corpus`:
+    the folder whose nearest tune each answer names (default data/abc, charrnn.similarity)."""
     book = Tunebook(tunebook)
     media = MediaStore(media_folder)
 
@@ -185,11 +187,19 @@ def create_app(model, tunebook, media_folder=None, max_body=MAX_BODY):
 
     def answer(tune, settings, body):
         item = media.render(tune.abc, sound(body))
-        item.update(bars=bar_spans(tune.abc), title=tune.title, settings=settings)
+        item.update(bars=bar_spans(tune.abc), title=tune.title, settings=settings, closest=closest(tune.abc))
         return item
 
     def sound(body):
         return {"program": body.program, "tempo": body.tempo, "chords": body.chords}
+
+    def closest(abc):
+        """The nearest corpus tune ("closest: TITLE (collection), 0.62"), None without a corpus or notes."""
+        try:
+            match = similar(abc, k=1, corpus=corpus)[0]
+        except CharrnnError:
+            return None
+        return {**match.as_dict(), "label": f"closest: {match.label()}"}
 
     def readable(abc):
         """A 400 when music21 cannot read the tune (the model could still, but nothing would play)."""

@@ -12,7 +12,8 @@ has a human reference next to it:
   n-gram baselines on the same split;
 - validity: music21 parse, MIDI, header, bar lengths, abc2midi errors and warnings;
 - structure: bars, parts, repeats, endings, final note on the tonic;
-- novelty: longest run shared with a training tune, bars found in training, near-copies;
+- novelty: longest run shared with a training tune, bars found in training, near-copies, and the
+  score of the nearest training tune by ear (charrnn.similarity: key, ornaments and bar lines aside);
 - musical statistics (MGEval style) with a human-vs-human ceiling, and detectability (ROC AUC).
 """
 import json
@@ -27,6 +28,7 @@ from ..files import write_text_atomic
 from ..generator import as_model, default_weights_dir
 from ..form.fit import held_out_halves
 from ..nn.sampling import SAMPLING
+from ..similarity import score_summary
 from .baselines import baseline_bpc
 from .detectability import detectability
 from .features import compare_features, feature_counts, halves
@@ -150,7 +152,8 @@ def evaluate(model=None, data=None, out="report", n=DEFAULT_N, temperatures=DEFA
     human = clock("measure held-out human tunes", measure_tunes, human_tunes, index, jobs=jobs)
     half_a, half_b = halves(human)
     report["human"] = {
-        "summary": summarise(human),
+        "summary": {**summarise(human),
+                    "nearest_score": clock("nearest training tunes of human tunes", score_summary, human_tunes, data)},
         "musical_ceiling": compare_features(half_a, half_b),
         "detectability_ceiling": detectability(half_a, half_b, random_seed),
     }
@@ -163,7 +166,7 @@ def evaluate(model=None, data=None, out="report", n=DEFAULT_N, temperatures=DEFA
         (out / tunes_file).write_text("\n".join(a.rstrip("\n") + "\n" for a in abcs), encoding="utf-8")
         records = clock(f"measure generated tunes ({tag})", measure_tunes, abcs, index, jobs=jobs)
         sample = {"temperature": t, "tunes_file": tunes_file,
-                  "summary": summarise(records),
+                  "summary": {**summarise(records), "nearest_score": score_summary(abcs, data)},
                   "musical": compare_features(human, records),
                   "detectability": clock(f"detectability ({tag})", detectability,
                                          human, records, random_seed),
@@ -255,7 +258,8 @@ def run(args):
         print(f"T={s['temperature']:g}: valid {pct(m['valid_rate'])}, inner bars right "
               f"{pct(m['inner_bar_share'])}, repeated bars {pct(m['repeated_bar_share'])}, ends on the tonic "
               f"{pct(m['tonic_ending_rate'])}, abc2midi clean {pct(m['abc2midi_clean_rate'])}, "
-              f"near-copies {pct(m['near_copy_rate'])}, detectability AUC "
+              f"near-copies {pct(m['near_copy_rate'])}, nearest training tune {num(m['nearest_score'].get('p50'))} "
+              f"(median; human {num(report['human']['summary']['nearest_score'].get('p50'))}), detectability AUC "
               f"{num((s['detectability'] or {}).get('auc'))}")
     print(f"report: {Path(args.out) / 'report.md'} ({report['timings_s']['total']:.0f} s)")
     return 0

@@ -30,6 +30,7 @@ import argparse
 from pathlib import Path
 
 from ..nn.sampling import SAMPLING
+from ..similarity import MAX_SIMILARITY
 from .make import KEY_COLUMNS, MIN_LENGTH_SHARE, SOURCES, clip_sound, make_survey, sound_rule  # noqa: F401
 from .score import format_markdown, read_key, read_responses, score, score_files, simulate_responses  # noqa: F401
 
@@ -40,7 +41,8 @@ def _make_cli(args):
     key = make_survey(args.out, machine=args.machine, human=args.human, seconds=args.seconds,
                       random_seed=args.random_seed, model=args.model, data=args.data,
                       temperature=args.temperature, program=args.program, tempo=args.tempo,
-                      fade=args.fade, sample_rate=args.sample_rate, chords=args.chords)
+                      fade=args.fade, sample_rate=args.sample_rate, chords=args.chords,
+                      max_similarity=args.max_similarity)
     out = Path(args.out)
     print(f"{len(key)} clips -> {out / 'listen'}/ (send this folder; open survey.html)")
     print(f"answer key -> {out / 'answer_key.csv'} (keep it to yourself); "
@@ -79,6 +81,9 @@ def register_cli(subparsers):
                       help="play guitar-chord symbols as an accompaniment in every clip (default: off)")
     make.add_argument("--fade", type=float, default=2.0, help="fade-out seconds at the end of each clip")
     make.add_argument("--sample-rate", type=int, default=44100)
+    make.add_argument("--max-similarity", type=float, default=MAX_SIMILARITY, metavar="S",
+                      help=f"refuse generated tunes whose nearest training tune scores above S "
+                           f"(charrnn similar; default {MAX_SIMILARITY})")
     make.set_defaults(func=_make_cli)
 
     sc = sub.add_parser("score", help="score response CSVs against the answer key")

@@ -6,6 +6,7 @@ import html
 import json
 import os
 import random
+import sys
 import tempfile
 from importlib import resources
 from pathlib import Path
@@ -13,12 +14,14 @@ from pathlib import Path
 import numpy as np
 
 from ..abc.header import header_field
+from ..checks import check_score
 from ..corpus import load_corpus, model_corpus
 from ..errors import CharrnnError, check_out_folder
 from ..files import write_text_atomic
 from ..generator import as_model, default_weights_dir
 from ..music.perform import DEFAULT_PROGRAM, INSTRUMENTS, check_options, meter_tempo
 from ..nn.sampling import SAMPLING
+from ..similarity import MAX_SIMILARITY, open_index
 from ..tune import Tune
 
 SOURCES = ("human", "machine")
@@ -85,6 +88,18 @@ def _machine_candidates(model, count, temperature, random_seed, max_tries):
         tried, batch = tried + n, batch + 1
 
 
+def _new_enough(candidates, data, max_similarity, refused):
+    """The candidates whose nearest training tune (charrnn similar) scores at most max_similarity,
+    its score added to their settings; each refused one is appended to `refused`."""
+    index = open_index(data)
+    for tune, settings in candidates:
+        score = index.nearest([tune.abc], k=1, split="train")[0][0][0]
+        if score > max_similarity:
+            refused.append((tune.title, score))
+            continue
+        yield tune, f"{settings} nearest_training_score={score:.2f}"
+
+
 def _render_some(candidates, count, source, workdir, render, min_seconds):
     """Render candidates until `count` of them last min_seconds or more; returns
     [(tune, settings, wav, sound)], tried."""
@@ -108,7 +123,7 @@ def _render_some(candidates, count, source, workdir, render, min_seconds):
 
 def make_survey(out, machine=10, human=10, seconds=30.0, random_seed=7, model=None, data=None,
                 temperature=SAMPLING.temperature, program=None, tempo=None, fade=2.0, sample_rate=44100, max_tries=None,
-                chords=False):
+                chords=False, max_similarity=MAX_SIMILARITY):
     """Write a blinded listening survey to `out` (see the module docstring); returns the key rows.
 
     `model` is a run folder / weights path for charrnn.load, or an already-loaded model.
@@ -118,9 +133,12 @@ def make_survey(out, machine=10, human=10, seconds=30.0, random_seed=7, model=No
     program, tempo, chords: the one sound rule of every clip (sound_rule, clip_sound), written into
     OUT/README.md and each row of the answer key. Chords are off by default: a corpus whose tunes
     carry chord symbols unevenly would give the source away.
+    A generated tune whose nearest training tune scores above `max_similarity` (charrnn.similarity)
+    is refused: a machine clip must not be a near-copy of a human tune.
     """
     if machine < 0 or human < 0 or machine + human == 0:
         raise CharrnnError("a survey needs at least one clip (--machine and --human are counts >= 0)")
+    check_score("--max-similarity", max_similarity)
     if seconds <= 0:
         raise CharrnnError(f"--seconds must be positive, not {seconds}")
     rule = sound_rule(program, tempo, chords)
@@ -153,11 +171,15 @@ def make_survey(out, machine=10, human=10, seconds=30.0, random_seed=7, model=No
             chosen += [("human", *p) for p in picked]
         if machine:
             max_tries = max_tries or 5 * machine
-            candidates = _machine_candidates(model, machine, temperature, random_seed, max_tries)
+            candidates, refused = _machine_candidates(model, machine, temperature, random_seed, max_tries), []
+            candidates = _new_enough(candidates, data, max_similarity, refused)
             picked, seen = _render_some(candidates, machine, "machine", work, render, min_seconds)
+            print(f"survey: machine tunes whose nearest training tune scores above {max_similarity:.2f} are "
+                  f"refused (charrnn similar): {len(refused)} refused", file=sys.stderr)
             if len(picked) < machine:
+                near = f" and not near-copies ({len(refused)} refused)" if refused else ""
                 raise CharrnnError(f"only {len(picked)} of {max_tries} generated tunes were valid ABC lasting "
-                                   f"{min_seconds:.0f} s or more; need {machine} (train the model "
+                                   f"{min_seconds:.0f} s or more{near}; need {machine} (train the model "
                                    f"longer, lower --temperature, or ask for fewer --machine clips)")
             chosen += [("machine", *p) for p in picked]
 

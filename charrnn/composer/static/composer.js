@@ -57,6 +57,11 @@ function show(tune, remember = true) {
   $("tune-title").textContent = tune.title || "Untitled";
   const problems = (tune.problems || []).join("; ");
   $("status").textContent = tune.valid ? "A playable tune." : `Not a complete tune yet${problems ? ": " + problems : ""}.`;
+  const closest = tune.closest;  // the nearest corpus tune (charrnn similar): is it new?
+  $("closest").hidden = !closest;
+  $("closest").textContent = closest ? closest.label : "";
+  $("closest").title = closest && closest.bars.length
+    ? "shared bars (this tune = that one): " + closest.bars.map(([a, b]) => `${a}=${b}`).join(", ") : "";
   $("abc").value = tune.abc;
   $("score").hidden = !tune.score;
   if (tune.score) $("score").src = tune.score;
