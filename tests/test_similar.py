@@ -219,7 +219,7 @@ def test_composer_answers_name_the_closest_tune(tmp_path, tiny_run, tiny_corpus)
     app = create_app(charrnn.load(tiny_run), tmp_path / "book.sqlite", media_folder=tmp_path / "media",
                      corpus=tiny_corpus)
     with TestClient(app) as client:
-        r = client.post("/api/compose", json={"type": "reel", "meter": "6/8", "key": "D", "start": "|:DFA dfa|", "seed": 3})
+        r = client.post("/api/compose", json={"type": "reel", "meter": "6/8", "key": "D", "seed": "|:DFA dfa|", "random_seed": 3})
     assert r.status_code == 200, r.text
     closest = r.json()["closest"]
     assert closest["label"] == f"closest: {closest['title']} ({closest['collection']}), {closest['score']:.2f}"
