@@ -88,6 +88,9 @@ def test_continue_vary_fill_and_bars(client):
     ("/api/compose", {"random_seed": -1}, 422, "random_seed"),
     ("/api/compose", {"key": "H#"}, 400, "key 'H#'"),
     ("/api/compose", {"meter": "x"}, 400, "meter 'x'"),
+    ("/api/compose", {"meter": "7/0"}, 400, "meter '7/0'"),
+    ("/api/compose", {"meter": "0/0"}, 400, "meter '0/0'"),
+    ("/api/compose", {"key": "Cxyz"}, 400, "key 'Cxyz'"),
     ("/api/compose", {"seed": "|:DFA \u2603|", "key": "D"}, 400, "'\u2603'"),
     ("/api/compose", {"seed": "|:DFA dfa|"}, 400, "need a key"),
     ("/api/compose", {"colour": "red"}, 422, "colour"),
@@ -146,6 +149,9 @@ def test_tunebook_crud_download_and_restart(model, tmp_path):
         assert renamed["title"] == "The Kitchen Jig" and "\nT:The Kitchen Jig\n" in renamed["abc"]
         third = c.post("/api/tunebook", json={"abc": TUNE, "title": "Third"}).json()
         assert c.delete(f"/api/tunebook/{third['id']}").json() == {"deleted": third["id"]}
+        for bad in ("99999999999999999999999", "0", "-3"):  # out of range: a clear 4xx, never a 500
+            r = c.get(f"/api/tunebook/{bad}")
+            assert r.status_code == 422 and "tune_id" in r.json()["error"], (bad, r.text)
     # A new server on the same file: everything saved is there (each write was committed).
     with TestClient(create_app(model, book)) as c:
         listed = c.get("/api/tunebook").json()["tunes"]

@@ -14,9 +14,10 @@ HEADER_ARGS = {"title": "T", "type": "R", "meter": "M", "length": "L", "key": "K
 _CHECKS = {
     "T": (re.compile(r"[^\n%]{0,100}"), "a title of at most 100 characters on one line"),
     "R": (re.compile(r"[A-Za-z][A-Za-z ]{0,29}"), "a tune type like jig, reel or hornpipe"),
-    "M": (re.compile(r"\d{1,2}/\d{1,2}|C\|?|none"), "a meter like 6/8, 4/4, C or C|"),
+    "M": (re.compile(r"[1-9]\d?/(?:1|2|4|8|16|32|64)|C\|?|none"), "a meter like 6/8, 4/4, C or C|"),
     "L": (re.compile(r"1/(1|2|4|8|16|32|64)"), "a unit note length like 1/8"),
-    "K": (re.compile(r"[A-G][#b]?\s?(?:[A-Za-z]{0,10})|HP|Hp|none"), "a key like D, Em, Ador or Gmix"),
+    "K": (re.compile(r"[A-G][#b]?(?:\s?(?i:m|min|minor|maj|major|ion|ionian|dor|dorian|phr|phrygian|lyd|lydian"
+                     r"|mix|mixolydian|aeo|aeolian|loc|locrian))?|HP|Hp|none"), "a key like D, Em, Ador or Gmix"),
 }
 _K_LINE = re.compile(r"^K:(.*)\n", re.M)
 

@@ -15,6 +15,7 @@ from importlib import resources
 from typing import Optional, Union
 
 from fastapi import FastAPI
+from fastapi import Path as UrlPath
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -285,16 +286,16 @@ def create_app(model, tunebook, media_folder=None, max_body=MAX_BODY, corpus=Non
                         headers={"Content-Disposition": 'attachment; filename="tunebook.abc"'})
 
     @app.get("/api/tunebook/{tune_id}")
-    def tunebook_get(tune_id: int):
+    def tunebook_get(tune_id: int = UrlPath(ge=1, le=2**63 - 1)):
         return entry(tune_id)
 
     @app.post("/api/tunebook/{tune_id}")
-    def tunebook_rename(tune_id: int, body: Rename):
+    def tunebook_rename(body: Rename, tune_id: int = UrlPath(ge=1, le=2**63 - 1)):
         entry(tune_id)
         return book.rename(tune_id, body.title)
 
     @app.delete("/api/tunebook/{tune_id}")
-    def tunebook_delete(tune_id: int):
+    def tunebook_delete(tune_id: int = UrlPath(ge=1, le=2**63 - 1)):
         entry(tune_id)
         book.delete(tune_id)
         return {"deleted": tune_id}
