@@ -11,7 +11,6 @@ import inspect
 import os
 import re
 import sys
-import warnings
 from functools import cached_property
 from pathlib import Path
 from typing import Optional
@@ -25,7 +24,7 @@ from .checks import check_generate, check_score
 from .errors import CharrnnError, check_out_folder
 from .files import replacing, write_text_atomic
 from .nn.attention_step import AttentionStep
-from .nn.backend import load_keras
+from .nn.keras_io import evaluate_lanes, evaluate_windows, load_keras_model
 from .nn.checkpoint import NotKeras3Weights, read_weights
 from .nn.config import ModelConfig
 from .form.config import FORM_FILE, FormConfig
@@ -100,21 +99,8 @@ class CharModel:
         return self._load_keras(batch_size=None, seq_len=None, stateful=False)
 
     def _load_keras(self, batch_size, seq_len, stateful):
-        load_keras()  # TensorFlow loads only when a Keras model is needed, quietly
-        from .nn.model import build_model
-
-        model = build_model(self.config, batch_size=batch_size, seq_len=seq_len, stateful=stateful)
-        try:
-            with warnings.catch_warnings():  # Keras warns about what does not fit, then fails: one line
-                warnings.simplefilter("ignore")
-                model.load_weights(self.weights_file)
-        except FileNotFoundError:
-            raise CharrnnError(f"{self.weights_file}: weights file not found") from None
-        except Exception as e:  # h5py/Keras raise OSError, ValueError, KeyError... on bad files
-            raise CharrnnError(f"{self.weights_file}: cannot load these weights into the model of "
-                               f"{self.folder / 'config.json'} (corrupt file or other config): "
-                               f"{str(e).splitlines()[0][:200]}") from None
-        return model
+        return load_keras_model(self.config, self.weights_file, self.folder / "config.json", batch_size, seq_len,
+                                stateful)
 
     def keras_generator(self):
         """The design's batch-1 stateful generator: batch size 1, sequence length 1, state kept
@@ -203,37 +189,12 @@ class CharModel:
         """Loss (nats), accuracy and bits per character of `text`, read in stateful lanes as in
         training (validation metrics of `charrnn train` use the same measure); a transformer reads
         it in windows of whole tunes, as its training validates (seq_len is not used)."""
-        from .nn.data import make_dataset
-        from .nn.model import compile_model, reset_states
-
         ids = self.vocab.encode(text, where="evaluation text")
         if len(ids) < 2:
             raise CharrnnError("evaluation text needs at least 2 characters")
         if self.config.arch == "transformer":
-            return self._evaluate_windows(ids, batch_size)
-        # Short texts get fewer (and shorter) lanes, so every text fills at least one batch.
-        seq_len = min(seq_len, len(ids) - 1)
-        batch_size = max(1, min(batch_size, (len(ids) - 1) // seq_len))
-        model = self._load_keras(batch_size=batch_size, seq_len=seq_len, stateful=True)
-        compile_model(model)
-        reset_states(model)
-        result = model.evaluate(make_dataset(ids, batch_size, seq_len), verbose=0, return_dict=True)
-        return {"loss": result["loss"], "accuracy": result["accuracy"],
-                "bits_per_char": result["bits_per_char"]}
-
-    def _evaluate_windows(self, ids, batch_size):
-        from .nn.model import compile_model
-        from .nn.windows import make_window_dataset, tune_starts, tune_windows
-
-        starts = tune_starts(ids, self.vocab)
-        if not len(starts) or starts[0] != 0:  # text that does not start at a tune: one window from its start
-            starts = np.r_[0, starts]
-        x, y, weights = tune_windows(ids, starts, self.config.context)
-        model = compile_model(self.keras_model)
-        result = model.evaluate(make_window_dataset(x, y, weights, batch_size), verbose=0, return_dict=True)
-        # Keras averages the loss per batch; the characters' mean is the weighted metric's.
-        bits = result["bits_per_char"]
-        return {"loss": bits * np.log(2), "accuracy": result["accuracy"], "bits_per_char": bits}
+            return evaluate_windows(self.keras_model, ids, self.vocab, self.config.context, batch_size)
+        return evaluate_lanes(self._load_keras, ids, batch_size, seq_len)
 
 
 def load(path=None, read_form: bool = True) -> "CharModel":
