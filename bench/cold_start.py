@@ -1,6 +1,6 @@
 """Cold start: seconds from a fresh process to one tune, through the CLI and through the Python API.
 
-    python bench/cold_start.py [--repeats 3] [--model weights/]
+    python bench/cold_start.py [--repeats 3] [--model RUN_DIR]
 
 1. `python -m charrnn generate -n 1 --out DIR`: load, sample, and write the tune's .abc and
    .mid (the MIDI needs music21's parse: music21 is imported for it).
@@ -61,7 +61,7 @@ def summary(times):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--model", default="", help="run folder (default: the shipped weights/)")
+    ap.add_argument("--model", default="", help="run folder (default: the pretrained model)")
     args = ap.parse_args()
     model = ["--model", args.model] if args.model else []
     api = f"import charrnn; charrnn.generate(random_seed=1{', model=%r' % args.model if args.model else ''})"

@@ -1,6 +1,6 @@
 """Composer speed: what a musician waits for, through the real app (FastAPI, in process).
 
-    python bench/composer_speed.py [--model weights/] [--repeats 5]
+    python bench/composer_speed.py [--model RUN_DIR] [--repeats 5]
 
 1. compose: POST /api/compose (a reel in D) + GET its score (SVG) + GET its audio (WAV),
    i.e. the tune on the page with sheet music and sound. Target: < 3 s on 2 CPU cores.

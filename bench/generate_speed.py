@@ -1,8 +1,9 @@
-"""Generation speed on one machine and one set of weights: the seed's loop vs charrnn.
+"""Generation speed on one machine and one set of weights: a plain Keras loop vs charrnn.
 
-    python bench/generate_speed.py [--model weights/] [--chars 200] [--lanes 200]
+    python bench/generate_speed.py [--model RUN_DIR] [--chars 200] [--lanes 200]
 
-1. The seed's generator: the batch-1 stateful Keras model, `model.predict` once per character.
+1. A plain Keras loop (the project's first design): the batch-1 stateful model, `model.predict`
+   once per character.
 2. charrnn's batch-1 generator (NumPy step over the same weights, then the sampler's own
    next_char_probs and inverse-CDF draw), ms per character.
 3. charrnn's batched generation: `--lanes` tunes sampled in parallel, characters per second
@@ -32,8 +33,8 @@ from charrnn.nn.stepnet import blas_threads
 from machine import cpu_name
 
 
-def seed_ms_per_char(model, chars, rng):
-    """The seed report's loop: predict on a (1, 1) input, sample, feed the sample back."""
+def keras_predict_ms_per_char(model, chars, rng):
+    """The plain loop: predict on a (1, 1) input, sample, feed the sample back."""
     gen = model.keras_generator()
     idx = model.vocab.char_to_idx["X"]
     gen.predict(np.array([[idx]]), verbose=0)  # warm-up / tracing
@@ -98,7 +99,7 @@ def transformer_main(model, args, rng):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--model", default=None, help="run folder (default: the shipped weights/)")
+    ap.add_argument("--model", default=None, help="run folder (default: the pretrained model)")
     ap.add_argument("--chars", type=int, default=200)
     ap.add_argument("--lanes", type=int, default=200)
     ap.add_argument("--tune-chars", type=int, default=500, help="transformer: the tune length timed")
@@ -107,7 +108,7 @@ def main():
     rng = np.random.default_rng(0)
     if model.config.arch == "transformer":
         return transformer_main(model, args, rng)
-    # charrnn first: the seed's loop loads TensorFlow, whose idle threads then share the two cores
+    # charrnn first: the Keras loop loads TensorFlow, whose idle threads then share the two cores
     # with NumPy's (charrnn's own sampling never loads it).
     batch1_ms = numpy_batch1_ms_per_char(model, 20 * args.chars, rng)
     start = time.perf_counter()
@@ -115,12 +116,12 @@ def main():
     start_s = time.perf_counter() - start
     batched, chars = batched_chars_per_s(model, args.lanes)
     plain, _ = batched_chars_per_s(model, args.lanes, form=False)
-    seed_ms = seed_ms_per_char(model, args.chars, rng)
+    keras_ms = keras_predict_ms_per_char(model, args.chars, rng)
     print(json.dumps({
         "cpu": cpu_name(), "weights": str(model.weights_file),
-        "seed_predict_ms_per_char": round(seed_ms, 2),
+        "keras_predict_ms_per_char": round(keras_ms, 2),
         "charrnn_batch1_ms_per_char": round(batch1_ms, 4),
-        "batch1_speedup_vs_seed": round(seed_ms / batch1_ms, 1),
+        "batch1_speedup_vs_keras_predict": round(keras_ms / batch1_ms, 1),
         "batched_lanes": args.lanes, "batched_chars": chars,
         "start_states_s": round(start_s, 2),
         "batched_chars_per_s": round(batched), "form": model.form is not None,

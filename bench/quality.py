@@ -1,6 +1,6 @@
 """Quality benchmark (issue 4): is the model better than simple baselines, and are its tunes tunes?
 
-    python bench/quality.py [--model weights/] [--data data/abc] [-n 200] [--temperature 1.0]
+    python bench/quality.py [--model RUN_DIR] [--data data/abc] [-n 200] [--temperature 1.0]
 
 Measures, with the functions `charrnn evaluate` uses (charrnn.evaluation):
 
@@ -122,7 +122,7 @@ def table(r):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--model", default=None, help="run folder (default: the pretrained weights/)")
+    ap.add_argument("--model", default=None, help="run folder (default: the pretrained model)")
     ap.add_argument("--data", default="data/abc")
     ap.add_argument("-n", type=int, default=200, help="tunes to generate (default 200)")
     ap.add_argument("--temperature", type=float, default=1.0)

@@ -1,6 +1,6 @@
 """Does the model remember that a repeat is open? P(':') at the last barline of a part.
 
-    python bench/repeat_memory.py [--model weights/] [--data data/abc]
+    python bench/repeat_memory.py [--model RUN_DIR] [--data data/abc]
 
 A part that opens with `|:` must close with `:|`: music21 will not play a tune whose part
 opens with `|:` and ends with `|]` ("badly formed repeats"). That was the commonest reason a
@@ -92,7 +92,7 @@ def measure(model_dir=None, data="data/abc", n=200, temperature=1.0, random_seed
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--model", default=None, help="run folder (default: the pretrained weights/)")
+    ap.add_argument("--model", default=None, help="run folder (default: the pretrained model)")
     ap.add_argument("--data", default="data/abc")
     ap.add_argument("-n", type=int, default=200, help="tunes to sample (default 200)")
     ap.add_argument("--temperature", type=float, default=1.0)

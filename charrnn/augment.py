@@ -2,7 +2,7 @@
 
     charrnn data transpose --data data/abc --out data/abc-transposed            # shifts -5 -2 +2 +5
     charrnn data transpose --data data/abc --out data/abc-t2 --shifts=-2,2
-    charrnn train --data data/abc-transposed --out runs/t --init-from weights
+    charrnn train --data data/abc-transposed --out runs/t --init-from charrnn/pretrained
 
 The new corpus folder holds the source's tunes as they were (train.abc and valid.abc, in the same
 order), then one copy of the training tunes per shift, appended to train.abc in the corpus's order:

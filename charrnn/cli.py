@@ -5,7 +5,7 @@
     charrnn train --data data/abc --out runs/folk --epochs 30
     charrnn generate -n 10 --temperature 0.9 --seed 'X:1\\nM:6/8\\n' --random-seed 7 --out samples/
     charrnn render FILE.abc --midi --wav --svg --out DIR
-    charrnn evaluate --model weights/ --out report/
+    charrnn evaluate --model runs/folk --out report/
     charrnn similar FILE.abc [-k 5] [--data data/abc] [--json]
     charrnn survey make ... / charrnn survey score KEY RESPONSES...
 

@@ -222,9 +222,9 @@ def load_corpus(folder="data/abc") -> "Corpus":
 def model_corpus(folder):
     """The corpus folder the model in run folder `folder` was trained on, from its train_args.json.
 
-    New runs record an absolute path; a relative one (the shipped weights/ records data/abc) is
-    looked for in the current folder, then beside the run folder, so the shipped model's corpus
-    is found wherever the repository is, as its weights are."""
+    New runs record an absolute path; a relative one (the pretrained model records data/abc) is
+    looked for in the current folder, then in the run folder and each folder above it, so the
+    pretrained model finds the corpus of the checkout it lies in."""
     folder = Path(folder)
     args_path = folder / "train_args.json"
     try:
@@ -233,8 +233,10 @@ def model_corpus(folder):
         raise CharrnnError(f"{folder}: the model does not record its corpus ({args_path} missing or "
                            "without 'data'); pass --data") from None
     recorded = Path(data)
-    candidates = [recorded] if recorded.is_absolute() else [recorded, folder / recorded, folder.parent / recorded]
+    above = [folder, *folder.resolve().parents]
+    candidates = [recorded] if recorded.is_absolute() else [recorded, *(f / recorded for f in above)]
     for candidate in candidates:
         if (candidate / "train.abc").is_file():
             return candidate
-    raise CharrnnError(f"{folder}: the model's corpus {data} (in {args_path.name}) is not found; pass --data")
+    raise CharrnnError(f"{folder}: the model's corpus {data} is not found; build it with "
+                       f"`charrnn data build --out {data}` or pass --data")

@@ -1,7 +1,7 @@
 """Load a trained model and write new tunes, from Python or the command line.
 
     import charrnn
-    model = charrnn.load()                       # the pretrained model in weights/
+    model = charrnn.load()                       # the pretrained model
     jigs = model.generate(seed="X:1\\nT:\\nM:6/8\\nL:1/8\\nK:D\\n", n=5, temperature=0.9, random_seed=7)
     print(jigs[0].abc); jigs[0].to_midi("jig.mid")
 
@@ -12,6 +12,7 @@ import os
 import re
 import sys
 from functools import cached_property
+from importlib import resources
 from pathlib import Path
 from typing import Optional
 
@@ -37,11 +38,16 @@ from .similarity.summary import drop_near_copies, summary_columns, write_summary
 from .tune import Tune, is_valid_tune
 
 WEIGHT_FILES = ("best.weights.h5", "last.weights.h5")
+PRETRAINED = "pretrained"  # the shipped model's folder inside the package
 
 
 def default_weights_dir():
-    """$CHARRNN_WEIGHTS, else the weights/ folder shipped beside the package."""
-    return Path(os.environ.get("CHARRNN_WEIGHTS", Path(__file__).resolve().parent.parent / "weights"))
+    """The model used when none is named: $CHARRNN_WEIGHTS, else the pretrained model shipped
+    inside the package (charrnn/pretrained/, package data of the wheel)."""
+    if os.environ.get("CHARRNN_WEIGHTS"):
+        return Path(os.environ["CHARRNN_WEIGHTS"])
+    # A wheel or a checkout holds the package as a folder, so its data is a real path CharModel can read.
+    return Path(str(resources.files("charrnn") / PRETRAINED))
 
 
 def _weights_file(folder):
@@ -198,7 +204,7 @@ class CharModel:
 
 
 def load(path=None, read_form: bool = True) -> "CharModel":
-    """A reusable model: `path` is a run folder (None: the pretrained model in weights/);
+    """A reusable model: `path` is a run folder (None: the pretrained model);
     `read_form=False` leaves its form.json unread."""
     return CharModel(default_weights_dir() if path is None else path, read_form=read_form)
 
@@ -308,7 +314,7 @@ def register_cli(subparsers):
     e = subparsers.add_parser("export", help="copy a run's best weights (without optimizer state) "
                                              "with its config, vocabulary and log into a folder")
     e.add_argument("run", help="run folder written by `charrnn train`")
-    e.add_argument("--out", required=True, help="destination, e.g. weights/")
+    e.add_argument("--out", required=True, help="destination folder, e.g. runs/folk-export/")
     e.set_defaults(func=_export)
 
     p = subparsers.add_parser("generate", help="write new tunes with a trained model")
@@ -328,7 +334,7 @@ def register_cli(subparsers):
     p.add_argument("--length", help="unit note length, the L: field (default 1/8 with --key)")
     p.add_argument("--title", help="the T: field (default: each tune writes its own)")
     p.add_argument("--random-seed", type=int, default=None)
-    p.add_argument("--model", default=None, help="run folder (default: the pretrained weights/)")
+    p.add_argument("--model", default=None, help="run folder (default: the pretrained model)")
     p.add_argument("--out", default="samples", help="output folder (default: samples/)")
     p.add_argument("--valid-only", action="store_true", help="keep sampling until n tunes parse")
     p.add_argument("--no-form", action="store_true",

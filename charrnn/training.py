@@ -47,7 +47,7 @@ class TrainConfig:
 
 TRAIN_DEFAULTS = TrainConfig()
 # --arch transformer's own: 4 windows of 1,024 characters a step (~3,400 characters of text: on a
-# CPU, more steps a minute learned faster than 16 windows did; weights/README.md), and the usual Adam
+# CPU, more steps a minute learned faster than 16 windows did: see the model card), and the usual Adam
 # step size of small character Transformers (nanoGPT's Shakespeare example: 1e-3).
 TRANSFORMER_TRAIN_DEFAULTS = {"batch_size": 4, "learning_rate": 1e-3}
 
@@ -301,7 +301,7 @@ def train(data="data/abc", out="runs/default", epochs: int = TRAIN_DEFAULTS.epoc
     bfloat16 and keeps the LSTM's gates and cell state in float32 (`charrnn.nn.lstm`); the weights it
     saves are float32 either way, and `train_args.json` records the precision used.
 
-    `init_from` (a run folder, e.g. `weights/`) starts from that model's weights instead of
+    `init_from` (a run folder, e.g. `charrnn/pretrained/`) starts from that model's weights instead of
     random ones: fine-tuning on other tunes, or a second stage with longer sequences. Its config
     must match (dropout may differ), and the data is encoded with its vocabulary, so a
     character the model has never seen is an error that names it.

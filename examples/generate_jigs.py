@@ -21,7 +21,7 @@ def main():
     ap.add_argument("--out", default="jigs")
     args = ap.parse_args()
 
-    model = charrnn.load()  # the pretrained weights/, loaded once
+    model = charrnn.load()  # the pretrained model, loaded once
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     # The title comes first in the corpus' headers, so let the model write it, then fix M, L and K.

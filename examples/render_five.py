@@ -24,7 +24,7 @@ def main():
                     help="output folder (default: examples/output/)")
     ap.add_argument("--random-seed", type=int, default=1)
     ap.add_argument("--temperature", type=float, default=1.0)
-    ap.add_argument("--model", help="a run folder (default: the pretrained weights/)")
+    ap.add_argument("--model", help="a run folder (default: the pretrained model)")
     args = ap.parse_args()
 
     tunes = charrnn.generate(seed="X:", n=5, temperature=args.temperature,

@@ -47,7 +47,7 @@ def midi_programs_and_tempos(path):
 def server(tmp_path, tiny_corpus):
     uvicorn = pytest.importorskip("uvicorn")
     if not (default_weights_dir() / "best.weights.h5").is_file():
-        pytest.skip("no shipped weights/")
+        pytest.skip("no pretrained model in charrnn/pretrained/")
     app = create_app(charrnn.load(), tmp_path / "book.sqlite", media_folder=tmp_path / "media", corpus=tiny_corpus)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -1,7 +1,7 @@
 """`charrnn serve`: load the model once and serve the composer page on uvicorn.
 
     charrnn serve [--model DIR] [--host 127.0.0.1] [--port 8000] [--tunebook FILE]
-    python -m charrnn serve --model weights/ --port 8001
+    python -m charrnn serve --model runs/folk --port 8001
 
 Stop it with Ctrl-C: every tunebook write is already committed; the rendered media
 (a temporary folder) are removed.
@@ -45,7 +45,7 @@ def run(args):
 
 def register_cli(subparsers):
     p = subparsers.add_parser("serve", help="the composer: a local web page to steer the model bar by bar")
-    p.add_argument("--model", default=None, help="run folder (default: the pretrained weights/)")
+    p.add_argument("--model", default=None, help="run folder (default: the pretrained model)")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--tunebook", default=None, metavar="FILE",

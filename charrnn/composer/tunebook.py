@@ -1,7 +1,7 @@
 """The tunebook: saved tunes in one SQLite file (stdlib sqlite3), each write committed at once.
 
     book = Tunebook("tunebook.sqlite")
-    entry = book.add(abc, title="Jig in D", settings={"temperature": 1.0}, model="weights/best.weights.h5")
+    entry = book.add(abc, title="Jig in D", settings={"temperature": 1.0}, model="runs/folk/best.weights.h5")
     book.rename(entry["id"], "The Kitchen Jig"); book.list(); book.export_abc(); book.delete(entry["id"])
 
 Every call opens its own connection and commits before returning, so stopping the server

@@ -222,7 +222,7 @@ def _temperatures_arg(text):
 
 def register_cli(subparsers):
     p = subparsers.add_parser("evaluate", help="report card of a model and its tunes (JSON, Markdown, plots)")
-    p.add_argument("--model", default=None, help="run folder (default: the pretrained weights/)")
+    p.add_argument("--model", default=None, help="run folder (default: the pretrained model)")
     p.add_argument("--data", default=None,
                    help="corpus folder (default: the one the model was trained on, from its train_args.json)")
     p.add_argument("-n", type=int, default=DEFAULT_N, help=f"tunes per temperature (default {DEFAULT_N})")

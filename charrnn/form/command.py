@@ -1,6 +1,6 @@
 """Fit a model's form (charrnn.form: copied bars, cadences on the tonic) on held-out tunes.
 
-    charrnn form fit --model weights/ --data data/abc        # writes weights/form.json
+    charrnn form fit --model runs/folk --data data/abc      # writes runs/folk/form.json
 
 The copy weights are fitted by EM on the first half of the held-out tunes (the network never
 trained on them, so its likelihoods there are honest) and scored on the second half, which the fit
@@ -94,7 +94,7 @@ def register_cli(subparsers):
     p = subparsers.add_parser("form", help="copied bars and cadences on the tonic for a trained model")
     sub = p.add_subparsers(dest="form_command", required=True)
     fit = sub.add_parser("fit", help=f"fit the model's {FORM_FILE} on held-out tunes")
-    fit.add_argument("--model", default=None, help="run folder (default: the pretrained weights/)")
+    fit.add_argument("--model", default=None, help="run folder (default: the pretrained model)")
     fit.add_argument("--data", default="data/abc", help="corpus folder whose valid.abc is held out")
     fit.add_argument("--cadence-tries", type=int, default=DEFAULT_CADENCE_TRIES,
                      help="times a part's closing bar off the tonic is written again (0: never)")
