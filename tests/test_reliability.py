@@ -181,3 +181,6 @@ def test_shipped_model_corpus_found_from_any_folder(tmp_path, monkeypatch, tiny_
     assert model_corpus(tiny_run).resolve() == Path(tiny_corpus).resolve()
     with pytest.raises(CharrnnError, match="pass --data"):
         model_corpus(tmp_path)
+    (tmp_path / "train_args.json").write_text('{"data": "no/such/corpus"}')
+    with pytest.raises(CharrnnError, match=r"build it with `charrnn data build --out no/such/corpus`"):
+        model_corpus(tmp_path)
