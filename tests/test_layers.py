@@ -1,5 +1,5 @@
 """The package's shape: imports point down the layers (none inside functions either, so no cycle
-hides behind a late import), and no module outgrows 400 lines. README's Layout section draws it."""
+hides behind a late import), and no module outgrows 400 lines. docs/design.md draws it."""
 import ast
 from pathlib import Path
 
@@ -39,7 +39,7 @@ def group(module):
             inside = module == g or (g != "charrnn" and module.startswith(g + "."))
             if inside and (best is None or len(g) > len(best[1])):
                 best = (layer, g)
-    assert best is not None, f"{module} is in no layer: add it to LAYERS (and README's Layout)"
+    assert best is not None, f"{module} is in no layer: add it to LAYERS (and docs/design.md)"
     return best
 
 
