@@ -1,4 +1,4 @@
-"""The RNN against the Transformer (issue 15): one table for run folders trained on the same split.
+"""The RNN against the Transformer: one table for run folders trained on the same split.
 
     charrnn train --data data/abc --out runs/cmp/lstm --epochs 100 --time-limit 25 --random-seed 0
     charrnn train --arch transformer --data data/abc --out runs/cmp/transformer --epochs 100 \\

@@ -1,4 +1,4 @@
-"""Quality benchmark (issue 4): is the model better than simple baselines, and are its tunes tunes?
+"""Quality benchmark: is the model better than simple baselines, and are its tunes tunes?
 
     python bench/quality.py [--model RUN_DIR] [--data data/abc] [-n 200] [--temperature 1.0]
 
