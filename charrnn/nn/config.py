@@ -54,7 +54,7 @@ def resolve_precision(precision, cpuinfo="/proc/cpuinfo", has_gpu=None, capabili
 
 ARCHS = ("rnn", "transformer")
 # The transformer's defaults where they differ from the fields' (which are the RNN's): a size that
-# trains ~4 epochs of data/abc in a 30-minute budget on 2 busy CPU cores (README, "A transformer").
+# trains ~4 epochs of data/abc in a 30-minute budget on 2 busy CPU cores (docs/training.md).
 TRANSFORMER_DEFAULTS = {"layers": 3, "units": 192, "dropout": 0.1}
 # Fixed parts of the transformer's shape, shared by the Keras model and the NumPy sampler.
 FFN_MULTIPLIER = 4  # each block's feed-forward layer is FFN_MULTIPLIER * units wide

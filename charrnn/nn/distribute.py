@@ -52,7 +52,7 @@ def make_strategy(name):
         cluster = json.loads(os.environ["TF_CONFIG"])["cluster"]
     except (KeyError, ValueError, TypeError):
         raise CharrnnError("--distribute multiworker needs TF_CONFIG, a JSON object with this "
-                           "machine's 'cluster' and 'task' (see README, Training at scale)") from None
+                           "machine's 'cluster' and 'task' (see docs/training.md)") from None
     if not isinstance(cluster, dict):
         raise CharrnnError(f"TF_CONFIG's cluster must be a JSON object, not {cluster!r}")
     return tf.distribute.MultiWorkerMirroredStrategy()
