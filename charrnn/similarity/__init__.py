@@ -24,11 +24,11 @@ from .profile import bar_terms
 
 def default_corpus_dir():
     """$CHARRNN_DATA, else data/abc in the current folder when it holds a corpus, else the one
-    shipped beside the package."""
+    beside the package in a checkout (an installed wheel has none: then data/abc, to be built)."""
     if os.environ.get("CHARRNN_DATA"):
         return Path(os.environ["CHARRNN_DATA"])
-    here = Path("data/abc")
-    return here if (here / "train.abc").is_file() else Path(__file__).resolve().parents[2] / "data" / "abc"
+    here, checkout = Path("data/abc"), Path(__file__).resolve().parents[2] / "data" / "abc"
+    return checkout if not (here / "train.abc").is_file() and (checkout / "train.abc").is_file() else here
 
 
 def _stamp(folder):
@@ -55,7 +55,7 @@ def open_index(corpus=None):
         return corpus
     folder = Path(corpus) if corpus is not None else default_corpus_dir()
     if not folder.is_dir():
-        raise CharrnnError(f"{folder}: no such corpus folder")
+        raise CharrnnError(f"{folder}: no such corpus folder (build it with `charrnn data build --out {folder}`)")
     return _cached_index(folder.resolve(), _stamp(folder))
 
 
