@@ -26,6 +26,7 @@ from ..abc.bars import bar_spans
 from ..checks import MAX_RANDOM_SEED, MAX_TEMPERATURE, MAX_TOP_K
 from ..errors import CharrnnError
 from ..similarity import similar
+from ..similarity.command import bar_runs
 from ..tune import Tune
 from .media import FILES, MediaStore
 from .tunebook import Tunebook
@@ -272,13 +273,15 @@ def create_app(model, tunebook, media_folder=None, max_body=MAX_BODY, corpus=Non
     @app.post("/api/compare")
     def compare(body: Abc):
         """The tune beside its closest corpus tune: both scores, titles and the bars they share
-        ("bars": [[this tune's bar, that tune's bar], ...], numbered from 1 as the page numbers them)."""
+        ("bars": [[this tune's bar, that tune's bar], ...], numbered from 1 as the page numbers them;
+        "runs": the same as '1-4=9-12, 7=3')."""
         readable(body.abc)
         match = nearest_match(body.abc)
         tune = {**media.score(body.abc), "title": Tune(body.abc).title}
         other = media.score(match.abc)
-        return {"tune": tune, "closest": {**match.as_dict(with_abc=True), "label": match.label(),
-                                          "image": other["score"], "problems": other["problems"]}}
+        closest = {**match.as_dict(with_abc=True), "label": match.label(), "runs": bar_runs(match.bars),
+                   "image": other["score"], "problems": other["problems"]}
+        return {"tune": tune, "closest": closest}
 
     @app.post("/api/bars")
     def bars(body: Abc):
