@@ -85,6 +85,22 @@ def test_compose_vary_listen_save_download(server, tmp_path):
         assert "\nR:jig\nM:6/8\nL:1/8\nK:D\n" in first
         assert page.text_content("#status") == "A playable tune."
         assert page.text_content("#closest").startswith("closest: ")  # its nearest corpus tune and score
+        # "compare side by side": a dialog with both scores drawn, the shared bars, closed with Escape.
+        assert page.is_hidden("#compare-dialog")
+        page.focus("#compare")
+        page.keyboard.press("Enter")
+        page.wait_for_selector("#compare-dialog[open]", timeout=30_000)
+        page.wait_for_function("['compare-tune', 'compare-closest'].every(id => document.getElementById(id).complete"
+                               " && document.getElementById(id).naturalWidth > 100)", timeout=30_000)
+        closest_title = page.text_content("#closest-label").removeprefix("closest: ")
+        assert page.text_content("#compare-closest-title") == f"Closest: {closest_title}"
+        assert page.text_content("#compare-bars").startswith(("Shared bars", "No bars"))
+        page.keyboard.press("Escape")
+        page.wait_for_selector("#compare-dialog", state="hidden")
+        page.click("#compare")
+        page.wait_for_selector("#compare-dialog[open]", timeout=30_000)
+        page.click("#compare-close")
+        page.wait_for_selector("#compare-dialog", state="hidden")
 
         # Bar 5 clicked on the score itself: the box over its notes, laid over the SVG image.
         page.wait_for_function("document.getElementById('score').complete", timeout=30_000)

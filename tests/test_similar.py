@@ -226,3 +226,36 @@ def test_composer_answers_name_the_closest_tune(tmp_path, tiny_run, tiny_corpus)
     closest = r.json()["closest"]
     assert closest["label"] == f"closest: {closest['title']} ({closest['collection']}), {closest['score']:.2f}"
     assert 0 <= closest["score"] <= 1 and closest["x"]
+
+
+def test_composer_compares_a_tune_with_its_closest_side_by_side(tmp_path, tiny_run, tiny_corpus):
+    from fastapi.testclient import TestClient
+
+    from charrnn.composer.app import create_app
+    from charrnn.corpus import split_tunes
+
+    corpus_tune = split_tunes((tiny_corpus / "train.abc").read_text(encoding="utf-8"))[0]
+    model = charrnn.load(tiny_run)
+    app = create_app(model, tmp_path / "book.sqlite", media_folder=tmp_path / "media", corpus=tiny_corpus)
+    with TestClient(app) as client:
+        r = client.post("/api/compare", json={"abc": corpus_tune})
+        assert r.status_code == 200, r.text
+        tune, closest = r.json()["tune"], r.json()["closest"]
+        # The corpus tune itself is its own closest tune: same title, score 1, its first bars shared.
+        assert closest["title"] == charrnn.Tune(corpus_tune).title == tune["title"]
+        assert closest["score"] > 0.99 and [1, 1] in closest["bars"] and "K:" in closest["abc"]
+        assert closest["label"].startswith(closest["title"])
+        for url in (tune["score"], closest["image"]):
+            image = client.get(url)
+            assert image.status_code == 200 and image.headers["content-type"].startswith("image/svg+xml")
+            assert "<svg" in image.text
+        assert tune["audio"] is None  # a score to look at: no audio rendered
+        # Bad input: a tune with no notes, a body without abc.
+        for body in ({"abc": "X:1\nT:Nothing\n"}, {}):
+            bad = client.post("/api/compare", json=body)
+            assert 400 <= bad.status_code < 500 and bad.json()["error"] and "\n" not in bad.json()["error"]
+    # No corpus: one line naming the folder.
+    app = create_app(model, tmp_path / "book2.sqlite", media_folder=tmp_path / "media2", corpus=tmp_path / "nowhere")
+    with TestClient(app) as client:
+        r = client.post("/api/compare", json={"abc": corpus_tune})
+    assert r.status_code == 400 and "nowhere" in r.json()["error"]

@@ -5,6 +5,7 @@
     client = TestClient(create_app(charrnn.load(), tunebook=tmp / "book.sqlite"))
     client.post("/api/compose", json={"type": "jig", "meter": "6/8", "key": "D", "random_seed": 7}).json()
     client.post("/api/sound", json={"abc": abc, "program": "flute", "tempo": 90, "chords": False}).json()
+    client.post("/api/compare", json={"abc": abc}).json()   # {"tune": ..., "closest": ...}: two scores
 
 Endpoints are plain `def`s, so FastAPI runs them in its threadpool: sampling and rendering never
 block the event loop, and two tabs compose at once (the NumPy sampler keeps its state per call).
@@ -25,6 +26,7 @@ from ..abc.bars import bar_spans
 from ..checks import MAX_RANDOM_SEED, MAX_TEMPERATURE, MAX_TOP_K
 from ..errors import CharrnnError
 from ..similarity import similar
+from ..similarity.command import bar_runs
 from ..tune import Tune
 from .media import FILES, MediaStore
 from .tunebook import Tunebook
@@ -197,10 +199,17 @@ def create_app(model, tunebook, media_folder=None, max_body=MAX_BODY, corpus=Non
     def closest(abc):
         """The nearest corpus tune ("closest: TITLE (collection), 0.62"), None without a corpus or notes."""
         try:
-            match = similar(abc, k=1, corpus=corpus)[0]
+            match = nearest_match(abc)
         except CharrnnError:
             return None
         return {**match.as_dict(), "label": f"closest: {match.label()}"}
+
+    def nearest_match(abc):
+        """The corpus tune nearest to `abc` (a Match), or a CharrnnError naming why there is none."""
+        matches = similar(abc, k=1, corpus=corpus)
+        if not matches:
+            raise CharrnnError("the corpus has no tunes to compare with")
+        return matches[0]
 
     def readable(abc):
         """A 400 when music21 cannot read the tune (the model could still, but nothing would play)."""
@@ -260,6 +269,19 @@ def create_app(model, tunebook, media_folder=None, max_body=MAX_BODY, corpus=Non
         """The same tune in another instrument, tempo or accompaniment: new audio and MIDI only."""
         readable(body.abc)
         return media.sound(body.abc, sound(body))
+
+    @app.post("/api/compare")
+    def compare(body: Abc):
+        """The tune beside its closest corpus tune: both scores, titles and the bars they share
+        ("bars": [[this tune's bar, that tune's bar], ...], numbered from 1 as the page numbers them;
+        "runs": the same as '1-4=9-12, 7=3')."""
+        readable(body.abc)
+        match = nearest_match(body.abc)
+        tune = {**media.score(body.abc), "title": Tune(body.abc).title}
+        other = media.score(match.abc)
+        closest = {**match.as_dict(with_abc=True), "label": match.label(), "runs": bar_runs(match.bars),
+                   "image": other["score"], "problems": other["problems"]}
+        return {"tune": tune, "closest": closest}
 
     @app.post("/api/bars")
     def bars(body: Abc):

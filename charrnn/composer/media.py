@@ -4,6 +4,7 @@
     item = store.render(abc, {"program": "flute", "tempo": 90, "chords": True})
     #  {"id", "abc", "valid", "score", "audio", "midi", "problems", "sound", "bar_boxes", "score_size"}
     store.sound(abc, {"program": 0})      # the audio (and MIDI) again in another sound: no score
+    store.score(abc)                      # the score only (two tunes side by side): no audio
     store.path(item["id"], "tune.mid")    # made on first request
     store.path(item["id"], "score.svg")   # the file, or None: ids are looked up, never used as paths
 
@@ -50,7 +51,11 @@ class MediaStore:
         """The audio (and MIDI) of a tune in another sound, under a new id: no score, no sampling."""
         return self._make(abc, sound, score=False)
 
-    def _make(self, abc, sound, score):
+    def score(self, abc):
+        """The score (and MIDI) of a tune to look at beside another: no audio, so no FluidSynth wait."""
+        return self._make(abc, None, score=True, audio=False)
+
+    def _make(self, abc, sound, score, audio=True):
         tune = self._known(abc) or Tune(abc)
         options = self._options(tune, sound or {})
         item_id = uuid.uuid4().hex
@@ -59,18 +64,20 @@ class MediaStore:
         made, problems = {}, []
         bars = tune.bars  # music21 parses it once, here; score, audio and MIDI are written from that
         with ThreadPoolExecutor(1) as pool:
-            audio = pool.submit(tune.to_wav, folder / "audio.wav", sample_rate=WAV_RATE, **options)
+            wav = pool.submit(tune.to_wav, folder / "audio.wav", sample_rate=WAV_RATE, **options) if audio else None
             if score:
                 self._try("score.svg", lambda: tune.to_score(folder / "score.svg", annotate=True), made, problems)
-            self._try("audio.wav", audio.result, made, problems)
+            if wav is not None:
+                self._try("audio.wav", wav.result, made, problems)
         if bars:  # music21 reads it: its MIDI file is made when first asked for
             made["tune.mid"] = True
-        if "audio.wav" in made and bars < MIN_BARS:
+        plays = "audio.wav" in made if audio else bars > 0
+        if plays and bars < MIN_BARS:
             problems.append(f"only {bars} bars (a tune needs at least {MIN_BARS})")
         self._remember(item_id, folder, tune, options)
         urls = {name: f"/api/media/{item_id}/{name}" if name in made else None for name in FILES}
         svg = (folder / "score.svg").read_text(encoding="utf-8") if "score.svg" in made else ""
-        return {"id": item_id, "abc": abc, "valid": "audio.wav" in made and bars >= MIN_BARS,
+        return {"id": item_id, "abc": abc, "valid": plays and bars >= MIN_BARS,
                 "score": urls["score.svg"], "audio": urls["audio.wav"], "midi": urls["tune.mid"],
                 "problems": problems, "sound": {**options, "tempo": options["tempo"] or self._tempo(tune)},
                 "bar_boxes": bar_boxes(svg, abc) if svg else [], "score_size": score_size(svg) if svg else None}

@@ -59,7 +59,7 @@ function show(tune, remember = true) {
   $("status").textContent = tune.valid ? "A playable tune." : `Not a complete tune yet${problems ? ": " + problems : ""}.`;
   const closest = tune.closest;  // the nearest corpus tune (charrnn similar): is it new?
   $("closest").hidden = !closest;
-  $("closest").textContent = closest ? closest.label : "";
+  $("closest-label").textContent = closest ? closest.label : "";
   $("closest").title = closest && closest.bars.length
     ? "shared bars (this tune = that one): " + closest.bars.map(([a, b]) => `${a}=${b}`).join(", ") : "";
   $("abc").value = tune.abc;
@@ -179,6 +179,24 @@ $("undo").addEventListener("click", () => { if (history.length) show(history.pop
 $("abc").addEventListener("input", refreshBars);
 $("abc").addEventListener("mouseup", selectFromText);
 $("abc").addEventListener("keyup", selectFromText);
+
+function showImage(id, url) { $(id).hidden = !url; if (url) $(id).src = url; else $(id).removeAttribute("src"); }
+
+async function compare() {  // the tune on the page beside its closest corpus tune, as two scores
+  if (!current) return;
+  let answer;
+  try { answer = await api("POST", "/api/compare", {abc: current.abc}); } catch (e) { return; }
+  const {tune, closest} = answer;
+  $("compare-tune-title").textContent = `This tune: ${tune.title || "Untitled"}`;
+  $("compare-closest-title").textContent = `Closest: ${closest.label}`;
+  showImage("compare-tune", tune.score);
+  showImage("compare-closest", closest.image);
+  $("compare-bars").textContent = closest.runs
+    ? `Shared bars (this tune = that one): ${closest.runs}` : "No bars in common.";
+  $("compare-dialog").showModal();  // Escape closes it too; focus returns to the button
+}
+$("compare").addEventListener("click", compare);
+$("compare-close").addEventListener("click", () => $("compare-dialog").close());
 
 // ---------------------------------------------------------------- tunebook
 async function loadBook() {
