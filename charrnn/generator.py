@@ -19,7 +19,7 @@ from typing import Optional
 import numpy as np
 
 from . import steering
-from .abc.header import fields_after_title, header_controls, with_header
+from .abc.header import header_controls, with_header
 from .abc.text import tunebook
 from .checks import check_generate, check_score
 from .errors import CharrnnError, check_out_folder
@@ -148,15 +148,15 @@ class CharModel:
             the tonic, notation retries, at least 8 bars); False samples the network alone; a
             FormConfig uses that one.
         type, meter, key, length, title: header fields R:, M:, K:, L:, T: ("jig", "6/8", "D",
-            "1/8", "The Kesh"). With the default seed each tune gets a title of its own, then the
-            given fields (L:1/8 when a key is given without one); with a seed text of your own the
-            fields are set in (or added to) its header.
+            "1/8", "The Kesh"). With the default seed each tune writes its own header (and title)
+            with the given fields in it; with a seed text of your own the fields are set in (or
+            added to) its header.
         """
         check_generate(seed, n, temperature, top_k, top_p, max_chars, random_seed)
         given = header_controls(type=type, meter=meter, key=key, length=length, title=title)
         header = None
         if given and seed in ("X:", "") and "T" not in given:  # each tune writes its own title first
-            seed, header = "X:1\nT:", fields_after_title(given)
+            seed, header = "X:1\nT:", given  # each tune writes its own title, then its header
         elif given:
             seed = with_header("" if seed == "X:" else seed, lambda: "", type=type, meter=meter, key=key,
                                length=length, title=title)

@@ -19,6 +19,11 @@ _CHECKS = {
     "K": (re.compile(r"[A-G][#b]?(?:\s?(?i:m|min|minor|maj|major|ion|ionian|dor|dorian|phr|phrygian|lyd|lydian"
                      r"|mix|mixolydian|aeo|aeolian|loc|locrian))?|HP|Hp|none"), "a key like D, Em, Ador or Gmix"),
 }
+# The meter a tune type is written in when the caller names the type alone (the composer's menu
+# offers the same pairs): the network writes its meter before its R: line, so it cannot follow it.
+TYPE_METERS = {"jig": "6/8", "double jig": "6/8", "single jig": "6/8", "slip jig": "9/8", "slide": "12/8",
+               "reel": "4/4", "hornpipe": "4/4", "strathspey": "4/4", "polka": "2/4", "waltz": "3/4",
+               "mazurka": "3/4"}
 _K_LINE = re.compile(r"^K:(.*)\n", re.M)
 
 
@@ -136,18 +141,14 @@ def check_field(field, value):
 
 def header_controls(**fields):
     """{field letter: value} of the header controls given (title, type, meter, length, key; None:
-    not given), each checked."""
+    not given), each checked; a known tune type without a meter gets its meter (TYPE_METERS)."""
     unknown = set(fields) - set(HEADER_ARGS)
     if unknown:
         raise CharrnnError(f"unknown header control(s) {sorted(unknown)}; use {', '.join(HEADER_ARGS)}")
-    return {HEADER_ARGS[k]: check_field(HEADER_ARGS[k], v) for k, v in fields.items() if v is not None}
-
-
-def fields_after_title(given):
-    """The header lines after T: for `given` ({letter: value}), in the corpus's order, L: 1/8 when
-    a key is given without one: 'R:jig\\nM:6/8\\nL:1/8\\nK:D\\n'."""
-    given = dict(given, L=given.get("L", "1/8")) if "K" in given else given
-    return "".join(f"{f}:{given[f]}\n" for f in FIELD_ORDER[1:] if f in given)
+    given = {HEADER_ARGS[k]: check_field(HEADER_ARGS[k], v) for k, v in fields.items() if v is not None}
+    if "R" in given and "M" not in given and given["R"].lower() in TYPE_METERS:
+        given["M"] = TYPE_METERS[given["R"].lower()]
+    return given
 
 
 def with_header(abc, sample_title=None, **fields):

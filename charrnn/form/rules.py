@@ -4,7 +4,7 @@
     Cadences       a part or tune that closes away from the tonic writes its closing bar again
     NotationRetry  a bar that makes a notation error (charrnn.abc.notation) is written again
     CharacterCache the network's probabilities mixed with what followed similar states (experimental)
-    HeaderFields   the caller's header fields (R: M: L: K:) written after the tune's title line
+    HeaderFields   the caller's header fields (R: M: L: K:) written where the network writes its header
 
 charrnn.form.sampler.FormSampler runs them over the lanes, in the order of its list: at a bar
 start the first rule that refuses the bar just written sends the lane back to that bar's start;
@@ -17,6 +17,7 @@ from typing import Protocol
 import numpy as np
 
 from ..abc.bars import closes_part, leaves_home
+from ..abc.header import FIELD_ORDER
 from ..abc.notation import notation_errors
 from ..tune import MIN_BARS
 from .cache import LaneCache
@@ -37,6 +38,10 @@ class SamplingRule(Protocol):
 
     def bar_started(self, lane, j, start, ids):
         """A bar start was kept; `start` is (new_bar, place in part, offers). May write a copy."""
+
+    def chooses(self, active, ids, copying):
+        """Replace drawn ids (a,) of lanes not writing a copy (`copying` (a,) mask) before anything
+        reads them."""
 
     def wrote(self, active, ids, body, state):
         """This step's characters are chosen (`body`: lanes whose character is body text)."""
@@ -69,6 +74,9 @@ class Rule:
         return False
 
     def bar_started(self, lane, j, start, ids):
+        pass
+
+    def chooses(self, active, ids, copying):
         pass
 
     def wrote(self, active, ids, body, state):
@@ -244,17 +252,33 @@ class CharacterCache(Rule):
 
 
 class HeaderFields(Rule):
-    """The header fields a caller gave (`text`: 'R:jig\\nM:6/8\\nL:1/8\\nK:D\\n') written after
-    the first line each lane completes (its title, from a prime that ends in 'T:'), so every tune
-    gets a title of its own and the network reads the given fields as if it had written them."""
+    """The header fields a caller gave ({'R': 'jig', 'K': 'D'}), written where the network writes
+    its header: a line it starts with a given field's letter gets the given value, and the fields
+    not yet written go just before its K: line (the header's last). Each tune keeps its own title
+    and whatever fields the caller left to the network (a jig in D still chooses its L:)."""
 
-    def __init__(self, text, vocab, n, lanes):
-        self.ids, self.lanes = vocab.encode(text, where="header"), lanes
-        self.newline = vocab.char_to_idx.get("\n", -1)
-        self.waiting = np.ones(n, dtype=bool)
+    def __init__(self, given, vocab, n, lanes):
+        self.given, self.vocab, self.lanes = dict(given), vocab, lanes
+        self.pending = [set(given) for _ in range(n)]  # fields each lane has still to write
 
-    def wrote(self, active, ids, body, state):
-        for j in np.flatnonzero(self.waiting[active] & (ids == self.newline)):
+    def chooses(self, active, ids, copying):
+        cursor = self.lanes.cursor
+        starts = cursor.line_start[active] & ~cursor.in_body[active] & ~copying
+        for j in np.flatnonzero(starts):
             lane = active[j]
-            self.waiting[lane] = False
-            self.lanes.write(lane, self.ids)
+            pending, letter = self.pending[lane], self.vocab.chars[ids[j]]
+            if not pending or letter == "X":
+                continue
+            if letter in pending and letter != "K":
+                pending.discard(letter)
+                self._write(lane, j, ids, f"{letter}:{self.given[letter]}\n")
+            elif letter == "K" or not letter.isalpha() or cursor.texts[lane].count("\n") > 12:
+                # The header ends here: the missing fields first, then the K: line.
+                lines = "".join(f"{f}:{self.given[f]}\n" for f in FIELD_ORDER if f in pending and f != "K")
+                pending.clear()
+                self._write(lane, j, ids, lines + (f"K:{self.given['K']}\n" if "K" in self.given else "K"))
+
+    def _write(self, lane, j, ids, text):
+        forced = self.vocab.encode(text, where="header")
+        ids[j] = forced[0]
+        self.lanes.write(lane, forced[1:])

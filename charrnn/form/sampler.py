@@ -19,8 +19,8 @@ NOBODY = -1  # refused_by: no rule refused the lane's bar
 
 
 class FormSampler:
-    """`form` (a FormConfig, or None for no copies or retries) and `header` (header lines to write
-    after each lane's title line, or None) choose the rules."""
+    """`form` (a FormConfig, or None for no copies or retries) and `header` ({field letter: value}
+    to write into each tune's header, or None) choose the rules."""
 
     def __init__(self, form, vocab, prime, n, rng, header=None):
         self.vocab, self.prime = vocab, prime
@@ -82,6 +82,9 @@ class FormSampler:
             lane = active[j]
             ids[j] = self.queue[lane].pop(0)
             self.copying[lane] = bool(self.queue[lane])
+        for rule in self.rules:
+            rule.chooses(active, ids, copying)
+        copying = self.copying[active] | copying  # a rule may have begun writing a lane's text
         for j in np.flatnonzero(cursor.bar_starts(active, ids) & ~copying):
             lane = active[j]
             text = self.text(lane)
