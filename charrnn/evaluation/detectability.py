@@ -4,17 +4,17 @@ import numpy as np
 from .features import feature_vector
 
 
-def detectability(records_a, records_b, random_seed=0, folds=5, trees=200):
+def detectability(records_a, records_b, random_seed=0, folds=5, trees=200, features=feature_vector):
     """How well a random forest tells set b from set a by their features: cross-validated ROC AUC.
 
     0.5 means it cannot tell them apart, 1.0 that it always can. Returns None when either set has
-    fewer tunes with features than there are folds.
+    fewer tunes with features than there are folds. `features` turns a record into its vector.
     """
     from sklearn.ensemble import RandomForestClassifier
     from sklearn.model_selection import StratifiedKFold, cross_val_score
 
-    xa = [v for v in map(feature_vector, records_a) if v is not None]
-    xb = [v for v in map(feature_vector, records_b) if v is not None]
+    xa = [v for v in map(features, records_a) if v is not None]
+    xb = [v for v in map(features, records_b) if v is not None]
     if len(xa) < folds or len(xb) < folds:
         return None
     x = np.vstack(xa + xb)

@@ -94,6 +94,9 @@ def halves(items):
     return items[0::2], items[1::2]
 
 
+SHAPE_FEATURES = 5  # the last columns of feature_vector: bars, parts, bars per part, loops, outside the key
+
+
 def feature_vector(record):
     """One tune's musical features as numbers: pitch-class, interval and note-length shares,
     pitch range, mean notes per bar, the share of notes outside the key signature, and form: the
@@ -113,6 +116,6 @@ def feature_vector(record):
             record.get("bars_plus4_equal", 0) / max(1, record.get("bars_plus4", 0)),
             {True: 1.0, False: 0.0}.get(record.get("ends_on_tonic"), 0.5)]
     bars, parts = record.get("bars", 0), record.get("parts", 0)
-    shape = [bars, parts, bars / max(1, parts), record.get("bar_most", 0), record.get("outside_key", 0.0)]
+    shape = [bars, parts, bars / max(1, parts), record.get("bar_most", 0), record.get("outside_key", 0.0)]  # SHAPE_FEATURES, last
     extra = [max(pitches) - min(pitches), float(np.mean(per_bar)) if per_bar else 0.0, *form, *shape]
     return np.concatenate([pc, iv, ln, extra])
