@@ -19,6 +19,7 @@ from typing import Optional
 import numpy as np
 
 from . import steering
+from .steering import put_titles_back, readable_titles
 from .abc.header import header_controls, with_header
 from .abc.text import tunebook
 from .checks import check_generate, check_score
@@ -160,13 +161,14 @@ class CharModel:
         elif given:
             seed = with_header("" if seed == "X:" else seed, lambda: "", type=type, meter=meter, key=key,
                                length=length, title=title)
+        seed, titles = readable_titles(seed, self.vocab)  # a given title may hold any letter
         rng = np.random.default_rng(random_seed)
         form = self.form if form is True else (form or None)
         with blas_threads():
             texts = sample_tunes(self.net, self.vocab, seed, n, rng, temperature=temperature, top_k=top_k,
                                  top_p=top_p, max_chars=max_chars, hook=lane_hook(form, self.vocab, header),
                                  start=self.start)
-        return [Tune(t) for t in texts]
+        return [Tune(put_titles_back(t, titles)) for t in texts]
 
     def form_bpc(self, tunes: list[str], form=None) -> dict:
         """Bits per character of held-out tunes: {'network': the network alone, 'with_form': with

@@ -14,6 +14,7 @@ key and mode K:) set or replace the tune's header fields before sampling.
 """
 import math
 import re
+import unicodedata
 
 import numpy as np
 
@@ -70,6 +71,32 @@ def _sample_title(model, rng, temperature, top_k, top_p):
     return title if ok[0] else title[:40]
 
 
+_TITLE_LINE = re.compile(r"^T:.*$", re.M)
+
+
+def readable_titles(abc, vocab):
+    """(abc with the characters of its T: lines that the vocabulary lacks read as their plain
+    letter (í -> i) or a space, [(line as read, line as written)]): a title may hold any letter;
+    the network reads the nearest text it knows, and put_titles_back restores the title."""
+    pairs = []
+
+    def readable(m):
+        line = m.group()
+        plain = "".join(c if c in vocab.char_to_idx else next(
+            (b for b in unicodedata.normalize("NFKD", c) if b in vocab.char_to_idx), " ") for c in line)
+        if plain != line:
+            pairs.append((plain, line))
+        return plain
+
+    return _TITLE_LINE.sub(readable, abc), pairs
+
+
+def put_titles_back(text, pairs):
+    for plain, line in pairs:
+        text = text.replace(plain, line, 1)
+    return text
+
+
 # ----------------------------------------------------------------------------------- public API
 
 def continue_tune(model, abc="", n=1, temperature=1.0, top_k=None, top_p=None, random_seed=None,
@@ -83,6 +110,7 @@ def continue_tune(model, abc="", n=1, temperature=1.0, top_k=None, top_p=None, r
     rng = np.random.default_rng(random_seed)
     prefix = with_header(abc, lambda: _sample_title(model, rng, temperature, top_k, top_p), **header)
     prefix = re.sub(r"\n\s*\n[\s\n]*$", "\n", prefix)  # a blank line would end the tune
+    prefix, titles = readable_titles(prefix, model.vocab)
     model.vocab.encode(prefix, where="tune")  # unknown characters named before any sampling
     if len(prefix) >= tune_limit(model.net, math.inf):  # a transformer's context is full
         raise CharrnnError(f"the tune has {len(prefix)} characters; this model writes tunes of at most "
@@ -97,7 +125,8 @@ def continue_tune(model, abc="", n=1, temperature=1.0, top_k=None, top_p=None, r
     out, length, _ = sample_lanes(net=model.net, state=state, logits=logits, prime=prefix,
                                    max_chars=limit, rng=rng, vocab=model.vocab,
                                    temperature=temperature, top_k=top_k, top_p=top_p, form=hook)
-    return [Tune((prefix + model.vocab.decode(out[i, :length[i]])).rstrip("\n") + "\n") for i in range(n)]
+    return [Tune(put_titles_back((prefix + model.vocab.decode(out[i, :length[i]])).rstrip("\n") + "\n", titles))
+            for i in range(n)]
 
 
 def _resample_bars(model, abc, numbers, n, candidates, rng, sampling, stop_at_wildcard):
@@ -154,9 +183,9 @@ def _prepare(model, abc, header, temperature, top_k, top_p, random_seed):
     check_sampling(temperature, top_k, top_p, random_seed)
     if not abc or not abc.strip():
         raise CharrnnError("no tune given (abc is empty)")
-    abc = with_header(abc, None, **header)
+    abc, titles = readable_titles(with_header(abc, None, **header), model.vocab)
     model.vocab.encode(abc.replace("*", ""), where="tune")
-    return abc
+    return abc, titles
 
 
 def vary(model, abc, bars, n=1, candidates=8, temperature=1.0, top_k=None, top_p=None, random_seed=None,
@@ -167,19 +196,21 @@ def vary(model, abc, bars, n=1, candidates=8, temperature=1.0, top_k=None, top_p
         bars = [bars]
     if not bars:
         raise CharrnnError("choose at least one bar to vary")
-    abc = _prepare(model, abc, header, temperature, top_k, top_p, random_seed)
+    abc, titles = _prepare(model, abc, header, temperature, top_k, top_p, random_seed)
     sampling = dict(temperature=temperature, top_k=top_k, top_p=top_p)
-    return _resample_bars(model, abc, list(bars), n, max(candidates, n), np.random.default_rng(random_seed),
+    tunes = _resample_bars(model, abc, list(bars), n, max(candidates, n), np.random.default_rng(random_seed),
                           sampling, stop_at_wildcard=False)
+    return [Tune(put_titles_back(t.abc, titles)) for t in tunes]
 
 
 def fill(model, abc, n=1, candidates=8, temperature=1.0, top_k=None, top_p=None, random_seed=None,
          **header):
     """n versions of the tune with each bar written as `*` filled in, as `vary` does."""
-    abc = _prepare(model, abc, header, temperature, top_k, top_p, random_seed)
+    abc, titles = _prepare(model, abc, header, temperature, top_k, top_p, random_seed)
     wild = [i + 1 for i, (s, e) in enumerate(bar_spans(abc)) if abc[s:e].strip() == "*"]
     if not wild:
         raise CharrnnError("no bars written as * to fill (write a bar as | * |)")
     sampling = dict(temperature=temperature, top_k=top_k, top_p=top_p)
-    return _resample_bars(model, abc, wild, n, max(candidates, n), np.random.default_rng(random_seed),
+    tunes = _resample_bars(model, abc, wild, n, max(candidates, n), np.random.default_rng(random_seed),
                           sampling, stop_at_wildcard=True)
+    return [Tune(put_titles_back(t.abc, titles)) for t in tunes]

@@ -99,3 +99,17 @@ def test_fill_replaces_every_wildcard_bar(model):
     assert bars_of(tune.abc)[3] == "AFD DFA"
     with pytest.raises(CharrnnError, match=r"no bars written as \*"):
         model.fill(TUNE)
+
+
+def test_titles_may_hold_letters_the_model_never_saw(model):
+    """Irish titles: the network reads the nearest text it knows, and every tune keeps its title
+    as written (continue, vary, fill and generate alike)."""
+    title = "Ríl an Bhóthair \u2603"
+    assert "í" not in model.vocab.char_to_idx and "\u2603" not in model.vocab.char_to_idx
+    made = model.continue_tune("", title=title, meter="6/8", key="D", random_seed=1, max_new_chars=200)[0]
+    assert made.title == title
+    tune = TUNE.replace("T:", f"T:{title}\nT:", 1) if "T:" in TUNE else TUNE
+    assert model.vary(tune, [2], random_seed=2)[0].title == title
+    assert charrnn.generate(title=title, key="D", random_seed=3, max_chars=300, model=model)[0].title == title
+    with pytest.raises(CharrnnError, match="'\u2603'"):  # in the music it is still an error
+        model.continue_tune(TUNE + "\u2603")
