@@ -125,8 +125,7 @@ def normalise_meter(value):
 
 def tonic_letter(abc):
     """The letter of the tonic that the tune's K: line names ('G' for K:Gmix), or None."""
-    m = re.search(r"^K:(.*)$", abc, flags=re.M)
-    key = normalise_key(m.group(1)) if m else None
+    key = normalise_key(header_field(abc, "K"))
     return key[0] if key else None
 
 

@@ -251,6 +251,9 @@ class CharacterCache(Rule):
         self.cache.count[lane] = saved
 
 
+MAX_HEADER_LINES = 12  # a header still going after this many lines ends with the given fields
+
+
 class HeaderFields(Rule):
     """The header fields a caller gave ({'R': 'jig', 'K': 'D'}), written where the network writes
     its header: a line it starts with a given field's letter gets the given value, and the fields
@@ -272,7 +275,7 @@ class HeaderFields(Rule):
             if letter in pending and letter != "K":
                 pending.discard(letter)
                 self._write(lane, j, ids, f"{letter}:{self.given[letter]}\n")
-            elif letter == "K" or not letter.isalpha() or cursor.texts[lane].count("\n") > 12:
+            elif letter == "K" or not letter.isalpha() or self.lanes.text(lane).count("\n") > MAX_HEADER_LINES:
                 # The header ends here: the missing fields first, then the K: line.
                 lines = "".join(f"{f}:{self.given[f]}\n" for f in FIELD_ORDER if f in pending and f != "K")
                 pending.clear()
