@@ -19,23 +19,23 @@ from typing import Optional
 import numpy as np
 
 from . import steering
-from .steering import put_titles_back, readable_titles
 from .abc.header import header_controls, with_header
 from .abc.text import tunebook
 from .checks import check_generate, check_score
 from .errors import CharrnnError, check_out_folder
 from .files import replacing, write_text_atomic
-from .nn.attention_step import AttentionStep
-from .nn.keras_io import evaluate_lanes, evaluate_windows, load_keras_model
-from .nn.checkpoint import NotKeras3Weights, read_weights
-from .nn.config import ModelConfig
 from .form.config import FORM_FILE, FormConfig
 from .form.fit import gain_nats, tune_rows
 from .form.sampler import lane_hook
+from .nn.attention_step import AttentionStep
+from .nn.checkpoint import NotKeras3Weights, read_weights
+from .nn.config import ModelConfig
+from .nn.keras_io import evaluate_lanes, evaluate_windows, load_keras_model
 from .nn.sampling import SAMPLING, START_FILE, StartStates, StartTunes, sample_tunes
 from .nn.stepnet import StepNet, blas_threads
 from .nn.vocab import Vocabulary
 from .similarity.summary import drop_near_copies, summary_columns, write_summary
+from .steering import put_titles_back, readable_titles
 from .tune import Tune, is_valid_tune
 
 WEIGHT_FILES = ("best.weights.h5", "last.weights.h5")
@@ -156,8 +156,8 @@ class CharModel:
         check_generate(seed, n, temperature, top_k, top_p, max_chars, random_seed)
         given = header_controls(type=type, meter=meter, key=key, length=length, title=title)
         header = None
-        if given and seed in ("X:", "") and "T" not in given:  # each tune writes its own title first
-            seed, header = "X:1\nT:", given  # each tune writes its own title, then its header
+        if given and seed in ("X:", "") and "T" not in given:  # each tune writes its own title, then its header
+            seed, header = "X:1\nT:", given
         elif given:
             seed = with_header("" if seed == "X:" else seed, lambda: "", type=type, meter=meter, key=key,
                                length=length, title=title)
@@ -333,7 +333,7 @@ def register_cli(subparsers):
     p.add_argument("--type", help="tune type, the R: field: jig, reel, hornpipe, ...")
     p.add_argument("--meter", help="the M: field: 6/8, 4/4, C, C|, ...")
     p.add_argument("--key", help="key and mode, the K: field: D, Em, Ador, Gmix, ...")
-    p.add_argument("--length", help="unit note length, the L: field (default 1/8 with --key)")
+    p.add_argument("--length", help="unit note length, the L: field (default: each tune's own)")
     p.add_argument("--title", help="the T: field (default: each tune writes its own)")
     p.add_argument("--random-seed", type=int, default=None)
     p.add_argument("--model", default=None, help="run folder (default: the pretrained model)")
