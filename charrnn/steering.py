@@ -124,7 +124,7 @@ def continue_tune(model, abc="", n=1, temperature=1.0, top_k=None, top_p=None, r
     hook = None if form is None else FormSampler(form, model.vocab, prefix, n, rng)
     out, length, _ = sample_lanes(net=model.net, state=state, logits=logits, prime=prefix,
                                    max_chars=limit, rng=rng, vocab=model.vocab,
-                                   temperature=temperature, top_k=top_k, top_p=top_p, form=hook)
+                                   temperature=temperature, top_k=top_k, top_p=top_p, hook=hook)
     return [Tune(put_titles_back((prefix + model.vocab.decode(out[i, :length[i]])).rstrip("\n") + "\n", titles))
             for i in range(n)]
 

@@ -125,7 +125,8 @@ class StartStates:
     one). Instead the model writes warm-up tunes in blocks of 1, 1, 2, 4, 8 and 16 lanes (32 in
     all), each block from its own fixed random seed, when a call first needs it; lane i of a call
     of n lanes starts from warm state i mod min(n, 32). So a call's tunes depend only on the model,
-    its arguments and its random seed, never on the calls before it. Thread-safe: the composer samples from several threads.
+    its arguments and its random seed, never on the calls before it. Thread-safe: the composer
+    samples from several threads.
     """
 
     BLOCKS = (1, 1, 2, 4, 8, 16)
@@ -158,8 +159,9 @@ class StartTunes:
     In training every tune follows another in its lane, and the collections keep tunes of a kind
     together (a book's jigs, then its reels), so the network learned to take the kind of a tune
     from the one before it. Lanes started after the network's own warm-up tunes (StartStates)
-    took those few tunes' kinds (the model card has the figures). After tunes spread evenly over the training text (`charrnn train` writes them to
-    the run's start.abc) the lanes write the corpus's mix of kinds.
+    took those few tunes' kinds (the model card has the figures). After tunes spread evenly over
+    the training text (`charrnn train` writes them to the run's start.abc) the lanes write the
+    corpus's mix of kinds.
 
     Each tune is read alone from a zero state, left-padded with newlines to the longest one, so
     its state never depends on the tunes read beside it; states are kept once read. A call's
@@ -223,7 +225,7 @@ def sample_tunes(net, vocab, seed, n, rng, temperature=SAMPLING.temperature, top
     state = start.take(n, rng) if start is not None else warm_up(net, vocab, n, rng, max_chars)
     logits = feed(net, state, seed, vocab, n, where="seed")
     lane_hook = None if hook is None else hook(seed, n, rng)
-    out, length, _ = sample_lanes(net, state, logits, seed, max_chars, form=lane_hook, **sample)
+    out, length, _ = sample_lanes(net, state, logits, seed, max_chars, hook=lane_hook, **sample)
     return [seed + vocab.decode(out[i, :length[i]]) for i in range(n)]
 
 
@@ -235,17 +237,18 @@ def feed(net, state, text, vocab, n, where="text"):
     return logits
 
 
-def sample_lanes(net, state, logits, prime, max_chars, rng, vocab, temperature, top_k, top_p, form=None):
+def sample_lanes(net, state, logits, prime, max_chars, rng, vocab, temperature, top_k, top_p, hook=None):
     """Sample on from `logits` until each lane ends its tune, at most max_chars - len(prime) characters.
 
     Returns (ids (n, steps), lengths (n,), end states): each lane's state when it stopped, after
     the character before the boundary's last one (the first newline of a blank line, the 'X' of 'X:').
-    `form` (a LaneHook) may write a copied bar instead of the sampled characters,
-    and send a lane back to the start of a bar to write it again; so each lane keeps its own column.
+    `hook` (a LaneHook, such as charrnn.form's sampler) may write a copied bar instead of the
+    sampled characters, and send a lane back to the start of a bar to write it again; so each lane
+    keeps its own column.
 
     A finished lane's row stays in `state` (stepped on, its output unread) until half the rows are
     finished: dropping rows copies every state array, and a transformer's key/value cache is large
-    (200 lanes x 384 characters x 192 x 6 arrays: 350 MB a copy). With `form`, whose hook reads the
+    (200 lanes x 384 characters x 192 x 6 arrays: 350 MB a copy). With a `hook`, which reads the
     state by lane, or a net whose rows are cheap to copy (`drop_rows_at_once`: StepNet's), rows are
     dropped at once. Either way each lane draws the same random numbers.
     """
@@ -260,25 +263,25 @@ def sample_lanes(net, state, logits, prime, max_chars, rng, vocab, temperature, 
     prime_ids = vocab.encode(prime) if prime else []
     prev1 = np.full(n, prime_ids[-1] if len(prime_ids) else newline)
     prev2 = np.full(n, prime_ids[-2] if len(prime_ids) > 1 else newline)
-    at_once = form is not None or getattr(net, "drop_rows_at_once", False)
-    for _ in range(cap if form is None else form.max_steps(cap)):
+    at_once = hook is not None or getattr(net, "drop_rows_at_once", False)
+    for _ in range(cap if hook is None else hook.max_steps(cap)):
         if len(active) == 0:
             break
         probs = next_char_probs(logits, temperature, top_k, top_p)  # (active, V)
-        if form is not None:
-            form.mix(active, probs, state)  # the character cache, if the form has one
+        if hook is not None:
+            hook.mix(active, probs, state)  # e.g. the character cache
         # Inverse-CDF sampling, one uniform draw per active lane.
         u = rng.random((len(active), 1))
         ids = draw(probs, u)
-        if form is not None:
-            ids = form.choose(active, ids, out, length, logits, state, prev1, prev2)
+        if hook is not None:
+            ids = hook.choose(active, ids, out, length, logits, state, prev1, prev2)
         out[active, length[active]] = ids
         length[active] += 1
         blank_line = (ids == newline) & (prev1[active] == newline)
         new_tune = (ids == colon) & (prev1[active] == x_id) & (prev2[active] == newline)
         done = blank_line | new_tune
         prev2[active], prev1[active] = prev1[active], ids
-        back = None if form is None else form.rewinds(active, ids, out, length, done)
+        back = None if hook is None else hook.rewinds(active, ids, out, length, done)
         if back is not None:
             done &= ~back
         if done.any():  # (most steps: none)
@@ -291,7 +294,7 @@ def sample_lanes(net, state, logits, prime, max_chars, rng, vocab, temperature, 
         if len(active):
             logits = _step_rows(net, ids, state, rows, newline)
             if back is not None and back.any():
-                form.restore(active, back, logits, state, length, prev1, prev2)
+                hook.restore(active, back, logits, state, length, prev1, prev2)
         full = length[active] >= cap  # cut off at max_chars: the state after the last character
         if full.any():
             put_states(ends, active[full], state, rows[full])
