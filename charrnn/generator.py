@@ -20,6 +20,7 @@ import numpy as np
 
 from . import steering
 from .abc.header import header_controls, with_header
+from .abc.plan import parse_structure
 from .abc.text import tunebook
 from .checks import check_generate, check_score
 from .errors import CharrnnError, check_out_folder
@@ -136,7 +137,8 @@ class CharModel:
                  top_k: Optional[int] = SAMPLING.top_k, top_p: Optional[float] = SAMPLING.top_p,
                  max_chars: int = SAMPLING.max_chars, random_seed: Optional[int] = None, form=True,
                  type: Optional[str] = None, meter: Optional[str] = None, key: Optional[str] = None,
-                 length: Optional[str] = None, title: Optional[str] = None) -> list[Tune]:
+                 length: Optional[str] = None, title: Optional[str] = None,
+                 structure: Optional[str] = None) -> list[Tune]:
         """Sample n new tunes; returns a list of Tune.
 
         seed: the text every tune starts with ("X:", the start of a header line, by default).
@@ -152,9 +154,13 @@ class CharModel:
             "1/8", "The Kesh"). With the default seed each tune writes its own header (and title)
             with the given fields in it; with a seed text of your own the fields are set in (or
             added to) its header.
+        structure: the parts every tune is held to, as musicians write form with the bars after a
+            colon: "AABB:8" (two parts of 8 bars, each repeated), "AB:8,16", or "AABB" (the bars
+            drawn). None: with form, each tune draws a plan from form.json's (its meter's and type's).
         """
         check_generate(seed, n, temperature, top_k, top_p, max_chars, random_seed)
         given = header_controls(type=type, meter=meter, key=key, length=length, title=title)
+        plan = None if structure is None else parse_structure(structure)
         header = None
         if given and seed in ("X:", "") and "T" not in given:  # each tune writes its own title, then its header
             seed, header = "X:1\nT:", given
@@ -166,7 +172,7 @@ class CharModel:
         form = self.form if form is True else (form or None)
         with blas_threads():
             texts = sample_tunes(self.net, self.vocab, seed, n, rng, temperature=temperature, top_k=top_k,
-                                 top_p=top_p, max_chars=max_chars, hook=lane_hook(form, self.vocab, header),
+                                 top_p=top_p, max_chars=max_chars, hook=lane_hook(form, self.vocab, header, plan),
                                  start=self.start)
         return [Tune(put_titles_back(t, titles)) for t in texts]
 

@@ -124,6 +124,10 @@ def is_section(token):  # a part ends or starts here: :|  |:  ::  ||  |]  [|
     return ends_repeat(token) or starts_repeat(token) or is_double(token)
 
 
+def is_closing(token):  # a part ends here: :|  ::  ||  |]  [|  (|: only starts one)
+    return ends_repeat(token) or is_double(token)
+
+
 def is_double(token):  # || |] [|: the section lines a repeat without |: also goes back to
     return any(s in token for s in ("||", "|]", "[|"))
 

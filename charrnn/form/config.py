@@ -1,5 +1,5 @@
-"""What the form sampler does, saved as form.json beside the weights: the mixture's copy weights
-and the retry rules' settings.
+"""What the form sampler does, saved as form.json beside the weights: the mixture's copy weights,
+the retry rules' settings and the corpus's plans (parts and bars) by meter and type.
 
 The mixture, over whole bars: at each bar start the next bar is the network's own with weight
 1 - sum(w), or a copy of an earlier bar c of the tune with weight w[pos, c] (charrnn.form.bars
@@ -26,6 +26,7 @@ import numpy as np
 from ..errors import CharrnnError
 from ..files import write_json_atomic
 from .bars import COLUMNS, OFFER_COLUMNS, POSITIONS
+from .plans import read_plans
 
 FORM_FILE = "form.json"
 CAP = 0.8  # the most weight the copies offered to one bar may have together: the network keeps a share
@@ -49,6 +50,7 @@ class FormConfig:
     cache_lambda: float = 0.0  # its sharpness and weight; weight 0: none
     loop_weight: float = DEFAULT_LOOP_WEIGHT  # sampling: a bar written LOOP_COUNT times keeps this share
     max_run: int = DEFAULT_MAX_RUN  # sampling: no copy after this many repeating bars in a row
+    plans: tuple = ()  # ((meter, type, structure, count), ...): the corpus's plans (charrnn.form.plans)
 
     def array(self):
         """The fitted weights, (POSITIONS, OFFER_COLUMNS): the mixture that scores text. Weights
@@ -64,6 +66,7 @@ class FormConfig:
         if self.cadence_tries < 0 or self.notation_tries < 0:
             raise CharrnnError(f"form cadence_tries and notation_tries must be 0 or more, not "
                                f"{self.cadence_tries} and {self.notation_tries}")
+        read_plans(self.plans)  # a CharrnnError naming a structure that does not read
         if not self.copy_scale > 0:
             raise CharrnnError(f"form copy_scale must be above 0, not {self.copy_scale}")
         if not (0 <= self.cache_lambda < 1 and self.cache_theta >= 0):
@@ -89,7 +92,7 @@ class FormConfig:
                                  "fitted_on": self.fitted_on,
                                  "copy_scale": self.copy_scale, "cache_theta": self.cache_theta,
                                  "cache_lambda": self.cache_lambda, "loop_weight": self.loop_weight,
-                                 "max_run": self.max_run})
+                                 "max_run": self.max_run, "plans": [list(row) for row in self.plans]})
 
     @classmethod
     def load(cls, path):
@@ -102,7 +105,8 @@ class FormConfig:
                        copy_scale=float(data.get("copy_scale", 1.0)), cache_theta=float(data.get("cache_theta", 0.0)),
                        cache_lambda=float(data.get("cache_lambda", 0.0)),
                        loop_weight=float(data.get("loop_weight", DEFAULT_LOOP_WEIGHT)),
-                       max_run=int(data.get("max_run", DEFAULT_MAX_RUN)))
+                       max_run=int(data.get("max_run", DEFAULT_MAX_RUN)),
+                       plans=tuple((str(m), str(k), str(s), int(c)) for m, k, s, c in data.get("plans", [])))
             form.array()
             return form
         except (OSError, ValueError, KeyError, TypeError) as e:

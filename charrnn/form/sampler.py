@@ -13,17 +13,21 @@ there. Bookkeeping is vectorised per step; Python runs only for lanes that start
 import numpy as np
 
 from .cursor import LaneCursor
-from .rules import BarCopies, Cadences, CharacterCache, HeaderFields, NotationRetry
+from .plans import read_plans
+from .rules import BarCopies, Cadences, CharacterCache, HeaderFields, NotationRetry, PlannedParts
 
 NOBODY = -1  # refused_by: no rule refused the lane's bar
 
 
 class FormSampler:
-    """`form` (a FormConfig, or None for no copies or retries) and `header` ({field letter: value}
-    to write into each tune's header, or None) choose the rules."""
+    """`form` (a FormConfig, or None for no copies or retries), `header` ({field letter: value}
+    to write into each tune's header, or None) and `structure` (charrnn.abc.plan's parse_structure:
+    the parts every tune is held to, or None: each draws its own from form.json's plans, if any)
+    choose the rules."""
 
-    def __init__(self, form, vocab, prime, n, rng, header=None):
-        self.vocab, self.prime = vocab, prime
+    def __init__(self, form, vocab, prime, n, rng, header=None, structure=None):
+        self.vocab, self.prime, self.rng = vocab, prime, rng
+        self.prime_id = vocab.char_to_idx.get(prime[-1:] or "\n", -1)
         self.cursor = LaneCursor(vocab, prime, n)
         self.closing = np.array([c in "|]:" for c in vocab.chars])
         self.queue = [[] for _ in range(n)]  # ids still to write (a copied bar)
@@ -40,6 +44,9 @@ class FormSampler:
                                      form.max_run)]
         if form is not None and form.cache() is not None:
             self.rules.append(CharacterCache(*form.cache(), n))
+        table = read_plans(form.plans) if form is not None else ()
+        if structure is not None or table:  # last: it masks what the rules before it mixed
+            self.rules.append(PlannedParts(table, structure, vocab, n, self))
 
     # What the rules read and write of a lane.
     def text(self, lane):
@@ -51,6 +58,13 @@ class FormSampler:
 
     def bar_ids(self, lane):
         return self.out[lane, self.saved[lane]["length"]:self.length[lane]].tolist()
+
+    def last_ids(self, active):
+        """(a,) the id each active lane wrote last (the prime's last before it wrote any)."""
+        if self.out is None:
+            return np.full(len(active), self.prime_id)
+        at = self.length[active] - 1
+        return np.where(at >= 0, self.out[active, np.maximum(at, 0)], self.prime_id)
 
     def has_bar(self, lane):
         return self.saved[lane] is not None
@@ -143,9 +157,9 @@ class FormSampler:
                 rule.restore(lane, rule_saved, r == cause)
 
 
-def lane_hook(form, vocab, header=None):
+def lane_hook(form, vocab, header=None, structure=None):
     """What sample_tunes takes as `hook` to write with `form` (a FormConfig; None: the network
-    alone) and `header` (FormSampler's); None when there is nothing to do."""
-    if form is None and not header:
+    alone), `header` and `structure` (FormSampler's); None when there is nothing to do."""
+    if form is None and not header and structure is None:
         return None
-    return lambda prime, n, rng: FormSampler(form, vocab, prime, n, rng, header=header)
+    return lambda prime, n, rng: FormSampler(form, vocab, prime, n, rng, header=header, structure=structure)
