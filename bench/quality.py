@@ -1,6 +1,6 @@
 """Quality benchmark: is the model better than simple baselines, and are its tunes tunes?
 
-    python bench/quality.py [--model RUN_DIR] [--data data/abc] [-n 200] [--temperature 1.0]
+    python bench/quality.py [--model RUN_DIR] [--data data/abc] [-n 200] [--temperature 1.0] [--structure AABB:8]
 
 Measures, with the functions `charrnn evaluate` uses (charrnn.evaluation):
 
@@ -15,7 +15,10 @@ Measures, with the functions `charrnn evaluate` uses (charrnn.evaluation):
 5. form: bars that repeat another bar of their tune and bars equal to the bar four later (music21
    notes and durations), endings on the tonic of K:, tunes abc2midi reads without an error, and
    with the model's form.json the bits per character on the held-out half it was not fitted on;
-6. detectability: cross-validated ROC AUC of a random forest telling them from the human tunes.
+6. detectability: cross-validated ROC AUC of a random forest telling them from the human tunes;
+7. shape: bars per tune (mean, 90th percentile; music21's measures), parts per tune, tunes that
+   play one bar 4+ times and tunes with 6+ repeating bars in a row (bench/loops.py), and with
+   --structure the share of valid tunes whose plan (charrnn.abc.plan) is the one asked for.
 
 Prints one JSON line, then a readable table.
 """
@@ -24,6 +27,7 @@ import json
 import sys
 import time
 
+from charrnn.abc.plan import parse_structure, structure_text
 from charrnn.corpus import load_corpus
 from charrnn.errors import CharrnnError
 from charrnn.evaluation.detectability import detectability
@@ -31,10 +35,18 @@ from charrnn.evaluation.evaluate import DEFAULT_KN_ORDERS, generate_tunes, likel
 from charrnn.evaluation.measure import default_jobs, measure_tunes, summarise
 from charrnn.evaluation.novelty import TrainingIndex
 from charrnn.tune import MIN_BARS
+from loops import loop_measures
+
+
+def plan_obeyed(records, structure):
+    """The share of valid tunes whose plan (charrnn.abc.plan, as written) is `structure`'s."""
+    valid = [r for r in records if r["valid"]]
+    want = structure_text(parse_structure(structure))
+    return sum(r["plan"] == want for r in valid) / len(valid) if valid else None
 
 
 def measure(model=None, data="data/abc", n=200, temperature=1.0, random_seed=0, human_n=None,
-            kn_orders=DEFAULT_KN_ORDERS, jobs=None):
+            kn_orders=DEFAULT_KN_ORDERS, jobs=None, structure=None):
     """The benchmark's numbers as a flat dict."""
     started = time.perf_counter()
     jobs = default_jobs() if jobs is None else jobs
@@ -42,8 +54,11 @@ def measure(model=None, data="data/abc", n=200, temperature=1.0, random_seed=0, 
     model, name = load_model(model)
     lk = likelihood(model, corpus, kn_orders)
     index = TrainingIndex(corpus.train_tunes)
-    generated_records = measure_tunes(generate_tunes(model, n, temperature, random_seed), index, jobs=jobs)
-    human_records = measure_tunes(corpus.valid_tunes[:human_n], index, jobs=jobs)
+    options = {} if structure is None else {"structure": structure}
+    tunes = generate_tunes(model, n, temperature, random_seed, **options)
+    generated_records = measure_tunes(tunes, index, jobs=jobs)
+    human_tunes = corpus.valid_tunes[:human_n]
+    human_records = measure_tunes(human_tunes, index, jobs=jobs)
     generated, human = summarise(generated_records), summarise(human_records)
     detect = detectability(human_records, generated_records, random_seed=random_seed) or {}
     form = lk.get("form") or {}
@@ -72,9 +87,15 @@ def measure(model=None, data="data/abc", n=200, temperature=1.0, random_seed=0, 
         "abc2midi_clean_rate": generated["abc2midi_clean_rate"],
         "abc2midi_clean_rate_human": human["abc2midi_clean_rate"],
         "detectability_auc": detect.get("auc"),
+        "structure": structure,
+        "plan_obeyed_rate": plan_obeyed(generated_records, structure) if structure else None,
         "human_tunes": human["tunes"],
         "seconds": round(time.perf_counter() - started, 1),
     }
+    for side, summary, abcs in (("", generated, tunes), ("_human", human, human_tunes)):
+        result.update({f"bars_mean{side}": summary["bars_mean"], f"bars_p90{side}": summary["bars"]["p90"],
+                       f"parts_mean{side}": summary["parts_mean"], f"loop_rate{side}": summary["loop_rate"],
+                       f"run_of_6_rate{side}": loop_measures(abcs)["run_of_6"]})
     if lk.get("model_error"):
         result["valid_bpc_error"] = lk["model_error"]
     return result
@@ -83,7 +104,7 @@ def measure(model=None, data="data/abc", n=200, temperature=1.0, random_seed=0, 
 def _fmt(value, kind):
     if value is None:
         return "-"
-    return {"bpc": f"{value:.3f}", "pct": f"{100 * value:.1f}%", "int": f"{value:.0f}"}[kind]
+    return {"bpc": f"{value:.3f}", "pct": f"{100 * value:.1f}%", "int": f"{value:.0f}", "bars": f"{value:.2f}"}[kind]
 
 
 def table(r):
@@ -113,6 +134,16 @@ def table(r):
         ("  held-out human tunes", _fmt(r["tonic_ending_rate_human"], "pct")),
         ("tunes abc2midi reads without an error", _fmt(r["abc2midi_clean_rate"], "pct")),
         ("  held-out human tunes", _fmt(r["abc2midi_clean_rate_human"], "pct")),
+        ("bars per tune: mean / 90th percentile",
+         f"{_fmt(r['bars_mean'], 'bars')} / {_fmt(r['bars_p90'], 'int')}"),
+        ("  held-out human tunes", f"{_fmt(r['bars_mean_human'], 'bars')} / {_fmt(r['bars_p90_human'], 'int')}"),
+        ("parts per tune", _fmt(r["parts_mean"], "bars")),
+        ("  held-out human tunes", _fmt(r["parts_mean_human"], "bars")),
+        ("tunes that play one bar 4+ times", _fmt(r["loop_rate"], "pct")),
+        ("  held-out human tunes", _fmt(r["loop_rate_human"], "pct")),
+        ("tunes with 6+ repeating bars in a row", _fmt(r["run_of_6_rate"], "pct")),
+        ("  held-out human tunes", _fmt(r["run_of_6_rate_human"], "pct")),
+        *([(f"valid tunes with the plan {r['structure']}", _fmt(r["plan_obeyed_rate"], "pct"))] if r["structure"] else []),
         ("detectability ROC AUC (0.5: cannot tell from human)", _fmt(r["detectability_auc"], "bpc")),
         ("seconds", f"{r['seconds']:.0f}"),
     ]
@@ -127,6 +158,7 @@ def main(argv=None):
     ap.add_argument("-n", type=int, default=200, help="tunes to generate (default 200)")
     ap.add_argument("--temperature", type=float, default=1.0)
     ap.add_argument("--random-seed", type=int, default=0)
+    ap.add_argument("--structure", default=None, help="the plan every tune is held to (AABB:8; default: drawn)")
     ap.add_argument("--human-n", type=int, default=None,
                     help="measure only the first N held-out human tunes (default: all)")
     ap.add_argument("--kn-orders", default="5,7,9",
@@ -136,7 +168,8 @@ def main(argv=None):
     a = ap.parse_args(argv)
     try:
         result = measure(a.model, a.data, a.n, a.temperature, a.random_seed, a.human_n,
-                         kn_orders=tuple(int(k) for k in a.kn_orders.split(",")), jobs=a.jobs)
+                         kn_orders=tuple(int(k) for k in a.kn_orders.split(",")), jobs=a.jobs,
+                         structure=a.structure)
     except CharrnnError as e:
         print(f"quality: error: {e}", file=sys.stderr)
         return 2

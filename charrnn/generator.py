@@ -288,11 +288,13 @@ def _run(args):
     check_generate(args.seed.replace("\\n", "\n"), args.n, args.temperature, args.top_k, args.top_p,
                    args.max_chars, args.random_seed)
     header_controls(type=args.type, meter=args.meter, key=args.key, length=args.length, title=args.title)
+    if args.structure is not None:
+        parse_structure(args.structure)
     check_score("--max-similarity", args.max_similarity)
     model = load(args.model)
     options = dict(seed=args.seed.replace("\\n", "\n"), temperature=args.temperature, top_k=args.top_k,
                    top_p=args.top_p, max_chars=args.max_chars, form=not args.no_form, type=args.type,
-                   meter=args.meter, key=args.key, length=args.length, title=args.title)
+                   meter=args.meter, key=args.key, length=args.length, title=args.title, structure=args.structure)
     if args.valid_only:
         max_attempts = args.max_attempts or 10 * args.n
         tunes, attempts = generate_valid(model, args.n, max_attempts, random_seed=args.random_seed, **options)
@@ -341,6 +343,9 @@ def register_cli(subparsers):
     p.add_argument("--key", help="key and mode, the K: field: D, Em, Ador, Gmix, ...")
     p.add_argument("--length", help="unit note length, the L: field (default: each tune's own)")
     p.add_argument("--title", help="the T: field (default: each tune writes its own)")
+    p.add_argument("--structure", help="parts and bars every tune is held to, as musicians write form: AABB:8 "
+                                       "(two 8-bar parts, each repeated), AB:8,16, AABB (default: each tune "
+                                       "draws a plan like the corpus's tunes of its meter and type)")
     p.add_argument("--random-seed", type=int, default=None)
     p.add_argument("--model", default=None, help="run folder (default: the pretrained model)")
     p.add_argument("--out", default="samples", help="output folder (default: samples/)")

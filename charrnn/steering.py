@@ -20,6 +20,7 @@ import numpy as np
 
 from .abc.bars import bar_spans, bars_so_far, mask
 from .abc.header import with_header
+from .abc.plan import parse_structure
 from .checks import MAX_LANES, check_sampling, check_whole
 from .errors import CharrnnError
 from .form.sampler import FormSampler
@@ -100,12 +101,14 @@ def put_titles_back(text, pairs):
 # ----------------------------------------------------------------------------------- public API
 
 def continue_tune(model, abc="", n=1, temperature=1.0, top_k=None, top_p=None, random_seed=None,
-                  max_new_chars=1500, form=True, **header):
+                  max_new_chars=1500, form=True, structure=None, **header):
     """n tunes that keep `abc` (a header, or a header and bars, possibly ending mid-bar) and
     write on to the tune's end; header controls (title/type/meter/length/key) set fields first.
     `form=True` writes with the model's form.json when it has one (bars of the tune, the opening's
-    included, come back; parts close on the tonic), as generate does."""
+    included, come back; parts close on the tonic; each tune draws a plan of parts), as generate
+    does; `structure` ("AABB:8", charrnn.abc.plan) is the plan, the opening's parts and bars counted."""
     check_sampling(temperature, top_k, top_p, random_seed)
+    plan = None if structure is None else parse_structure(structure)
     check_whole("n", n, 1, MAX_LANES)
     rng = np.random.default_rng(random_seed)
     prefix = with_header(abc, lambda: _sample_title(model, rng, temperature, top_k, top_p), **header)
@@ -121,7 +124,7 @@ def continue_tune(model, abc="", n=1, temperature=1.0, top_k=None, top_p=None, r
     state = model.start.take(n, rng)
     logits = feed(model.net, state, prefix, model.vocab, n, where="tune")
     form = getattr(model, "form", None) if form is True else (form or None)
-    hook = None if form is None else FormSampler(form, model.vocab, prefix, n, rng)
+    hook = None if form is None and plan is None else FormSampler(form, model.vocab, prefix, n, rng, structure=plan)
     out, length, _ = sample_lanes(net=model.net, state=state, logits=logits, prime=prefix,
                                    max_chars=limit, rng=rng, vocab=model.vocab,
                                    temperature=temperature, top_k=top_k, top_p=top_p, hook=hook)

@@ -22,7 +22,7 @@ from .header import body_start, header_field, normalise_meter, split_header
 from .melody import melody, note_length
 
 MAX_PARTS = 8  # past 6 sections even TunesFormer's structure slips
-MAX_PART_BARS = 32
+MIN_PART_BARS, MAX_PART_BARS = 2, 32  # a part of one bar cannot tell a pickup from its only bar
 _ENDING = re.compile(r"\s*\[?(\d)")  # (matched where a bar starts)  # a bar that begins with an ending number: |1 abc, :|2 abc, [2 abc
 _REST = re.compile(r"[zx](\d*/*\d*)")
 _UNIT = re.compile(r"1/\d+")
@@ -57,32 +57,34 @@ def _read_parts(abc, whole=True):
     the last bar line, music since the last part closed, where the open bar's text begins in abc
     (None: no body yet)). `whole`: the text after the last bar line is a bar too (a finished tune)."""
     if body_start(abc) is None:
-        return (), 0, False, False, False, None
+        return (), -1, False, False, False, None
     body = split_header(abc)[1]
     offset = len(abc) - len(body)
     masked = mask(body).replace("\\\n", "  ")
-    parts, bars, second, start, has_note = [], 0, False, 0, False
+    parts, bars, second, start, has_note, first_done = [], 0, False, 0, False, False
     for bar_start, bar_end, token in bar_lines(body, masked) + ([(len(body), len(body), "")] if whole else []):
         segment, text, start = masked[start:bar_start], body[start:bar_start], bar_end
         ending = _ENDING.match(segment)
         second = second or bool(ending and ending.group(1) != "1")
         if _MUSIC.search(_ENDING.sub("", segment)) and not second:
-            bars += not (bars == 0 and is_pickup(abc, text))
+            bars += first_done or not is_pickup(abc, text)  # only a part's first bar can be a pickup
+            first_done = True
         has_note = has_note or _MUSIC.search(segment) is not None
         following = _ENDING.match(masked, bar_end)
         into_second = ends_repeat(token) and following is not None and following.group(1) != "1"
         if is_closing(token) and not into_second:
             if bars:
                 parts.append((bars, ends_repeat(token) or second))
-            bars, second, has_note = 0, False, False
+            bars, second, has_note, first_done = 0, False, False, False
     in_music = _MUSIC.search(masked, start) is not None
-    return tuple(parts), bars, second, in_music, has_note or in_music, offset + start
+    return tuple(parts), bars if first_done else -1, second, in_music, has_note or in_music, offset + start
 
 
 def plan_so_far(abc):
-    """(parts closed, bars of the open part written, music after the last bar line, music since the
-    last part closed, where the open bar's text begins (None: the body has not begun)) of a tune
-    being written, counted as tune_plan counts: the open bar is not a bar until its bar line."""
+    """(parts closed, bars of the open part written (-1: not even its first, which may be a
+    pickup), music after the last bar line, music since the last part closed, where the open bar's
+    text begins (None: the body has not begun)) of a tune being written, counted as tune_plan
+    counts: the open bar is not a bar until its bar line."""
     parts, bars, _, in_music, has_note, begins = _read_parts(abc, whole=False)
     return len(parts), bars, in_music, has_note, begins
 
@@ -92,7 +94,7 @@ def tune_plan(abc):
     ends at a bar line that closes it (:| || |] ::), except a repeat that leads into a second
     ending; it repeats when it ends on a repeat sign or has endings."""
     parts, bars, second, _, _, _ = _read_parts(abc)
-    return parts + ((bars, second),) if bars else parts
+    return parts + ((bars, second),) if bars > 0 else parts
 
 
 def parse_structure(text):
@@ -116,8 +118,8 @@ def parse_structure(text):
         counts = counts * len(groups) if len(counts) == 1 else counts
         if len(counts) != len(groups):
             raise CharrnnError(f"structure {text!r}: {len(groups)} parts but {len(counts)} bar counts")
-        if not all(1 <= b <= MAX_PART_BARS for b in counts):
-            raise CharrnnError(f"structure {text!r}: a part has 1 to {MAX_PART_BARS} bars")
+        if not all(MIN_PART_BARS <= b <= MAX_PART_BARS for b in counts):
+            raise CharrnnError(f"structure {text!r}: a part has {MIN_PART_BARS} to {MAX_PART_BARS} bars")
     return tuple((b, len(g) == 2) for b, g in zip(counts, groups))
 
 

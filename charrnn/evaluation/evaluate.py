@@ -66,10 +66,11 @@ def load_model(model):
     return loaded, str(getattr(loaded, "folder", model or "pretrained"))
 
 
-def generate_tunes(model, n, temperature, random_seed=0, seed=SAMPLING.seed, max_chars=SAMPLING.max_chars):
-    """n tunes from the model as ABC strings."""
+def generate_tunes(model, n, temperature, random_seed=0, seed=SAMPLING.seed, max_chars=SAMPLING.max_chars,
+                   **options):
+    """n tunes from the model as ABC strings (`options`: generate's others, such as structure)."""
     tunes = model.generate(seed=seed, n=n, temperature=temperature, max_chars=max_chars,
-                           random_seed=random_seed)
+                           random_seed=random_seed, **options)
     return [getattr(t, "abc", t) for t in tunes]
 
 

@@ -25,10 +25,13 @@ from fractions import Fraction
 import numpy as np
 
 from ..abc.bars import structure_counts
+from ..abc.plan import structure_text, tune_plan
 from ..abc.header import has_full_header, header_field, normalise_key, normalise_meter, tonic_pitch_class
 from ..music.abc2midi import abc2midi_counts
 from ..tune import MIN_BARS, Tune, is_valid_tune
 from .features import NOTE_LENGTHS
+
+LOOP_TIMES = 4  # a tune that plays one bar this many times (as written) loops
 from .novelty import novelty
 
 PARSE_TIMEOUT_S = 30  # music21 can crawl on pathological text; such a tune counts as invalid
@@ -145,6 +148,7 @@ def analyse_tune(abc, min_bars=MIN_BARS, workdir=None):
               "ends_on_tonic": None, "pitches": [], "lengths": [], "notes_per_bar": [], "outside_key": 0.0,
               **form_counts([])}
     record.update(structure_counts(abc))
+    record["plan"] = structure_text(tune_plan(abc))
     tune = Tune(abc)  # parsed once: the measurements and the MIDI conversion share its parse
     # music21 warns (through warnings and straight to stderr) about every odd token of
     # generated text: hundreds of lines that would bury the report's own output.
@@ -260,6 +264,9 @@ def summarise(records):
                                       else None for r in records),
         "abc2midi_top_messages": _top_messages(records),
         "bars": _percentiles([r["bars"] for r in parsed]),
+        "bars_mean": _mean(r["bars"] for r in parsed),
+        "loop_rate": _share(r["bar_most"] >= LOOP_TIMES for r in parsed),
+        "plans": dict(Counter(r.get("plan", "") for r in records).most_common(5)),
         "parts": dict(sorted(Counter(r["parts"] for r in records).items())),
         "parts_mean": _mean(r["parts"] for r in records),
         "repeat_rate": _share(r["repeat_starts"] + r["repeat_ends"] > 0 for r in records),

@@ -42,12 +42,12 @@ def calibrate_copies(model, form, target, n=CALIBRATION_TUNES, random_seed=0):
 
 def fit_plans(model=None, data="data/abc", save=True):
     """Count `data`'s plans into the model's form.json, keeping the rest of it; returns the figures."""
-    model = as_model(model)
-    if model.form is None:
+    model = as_model(model, read_form=False)
+    path = model.folder / FORM_FILE
+    if not path.is_file():
         raise CharrnnError(f"{model.folder}: no {FORM_FILE} to add plans to; run `charrnn form fit` first")
     tunes = load_corpus(data).train_tunes
-    form = dataclasses.replace(model.form, plans=count_plans(tunes))
-    path = model.folder / FORM_FILE
+    form = dataclasses.replace(FormConfig.load(path, plans=False), plans=count_plans(tunes))
     if save:
         form.save(path)
     return {"form": form, "path": str(path), "tunes": len(tunes)}

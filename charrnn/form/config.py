@@ -95,9 +95,11 @@ class FormConfig:
                                  "max_run": self.max_run, "plans": [list(row) for row in self.plans]})
 
     @classmethod
-    def load(cls, path):
+    def load(cls, path, plans=True):
+        """The form.json at `path`; `plans=False` leaves its plans out (they are being counted again)."""
         try:
             data = json.loads(Path(path).read_text())
+            data = data if plans else {**data, "plans": []}
             form = cls(weights=tuple(tuple(row) for row in data["weights"]),
                        cadence_tries=int(data.get("cadence_tries", 0)),
                        notation_tries=int(data.get("notation_tries", DEFAULT_NOTATION_TRIES)),

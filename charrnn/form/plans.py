@@ -11,7 +11,7 @@ A tune draws from the plans of its meter and type (R:), else of its meter, else 
 from collections import Counter
 
 from ..abc.header import header_field, normalise_meter
-from ..abc.plan import MAX_PART_BARS, MAX_PARTS, parse_structure, structure_text, tune_plan
+from ..abc.plan import MAX_PART_BARS, MAX_PARTS, MIN_PART_BARS, parse_structure, structure_text, tune_plan
 
 DEFAULT_PART_BARS = 8  # a given structure without bars, where no tune of the corpus shows its parts
 
@@ -22,12 +22,13 @@ def tune_kind(abc):
 
 
 def count_plans(tunes):
-    """((meter, type, structure, count), ...) over `tunes`, most common first; plans past
-    MAX_PARTS parts or MAX_PART_BARS bars a part are left out (the sampler is not held to them)."""
+    """((meter, type, structure, count), ...) over `tunes`, most common first; plans of more than
+    MAX_PARTS parts or of parts outside MIN_PART_BARS..MAX_PART_BARS bars are left out (a structure
+    cannot ask for them)."""
     counts = Counter()
     for abc in tunes:
         plan = tune_plan(abc)
-        if plan and len(plan) <= MAX_PARTS and all(bars <= MAX_PART_BARS for bars, _ in plan):
+        if plan and len(plan) <= MAX_PARTS and all(MIN_PART_BARS <= bars <= MAX_PART_BARS for bars, _ in plan):
             counts[(*tune_kind(abc), structure_text(plan))] += 1
     return tuple((*key, count) for key, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 

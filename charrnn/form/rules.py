@@ -314,7 +314,7 @@ class PlannedParts(Rule):
         closed, bars, in_music, has_note, bar_from = plan_so_far(lanes.prime)
         self.plan = [None] * n
         self.part = np.full(n, closed)  # parts closed
-        self.bars = np.full(n, bars)  # bars of the current part written (a pickup is not one)
+        self.bars = np.full(n, bars)  # bars of the current part written (-1: not its first, maybe a pickup)
         self.in_music = np.full(n, in_music)  # music since the last bar line
         self.has_note = np.full(n, has_note)  # music since the last part closed
         # Where the current bar's text began (a column of the lanes' output; negative: in the prime;
@@ -363,9 +363,9 @@ class PlannedParts(Rule):
             if self.bar_from[lane] is None:
                 self.bar_from[lane] = self.lanes.length[lane]
         ends = self.is_bar[ids] & self.in_music[lanes]  # a bar line after music: a bar is written
-        first = ends & (self.bars[lanes] == 0)
+        first = ends & (self.bars[lanes] < 0)
         self.bars[lanes[ends & ~first]] += 1
-        for lane in lanes[first]:  # the part's first bar: a pickup?
+        for lane in lanes[first]:  # the part's first bar: a pickup is not a bar
             text = self.lanes.text(lane)
             self.bars[lane] = not is_pickup(text, text[len(self.lanes.prime) + self.bar_from[lane]:])
         self.in_music[lanes] = (self.in_music[lanes] | self.is_music[ids]) & ~self.is_bar[ids]
@@ -375,7 +375,7 @@ class PlannedParts(Rule):
                   | ((ids == self.close_bracket) & (prev == self.pipe)))  # :| || :: |] close a part
         for lane in lanes[closed]:
             self.part[lane] += 1
-            self.bars[lane], self.has_note[lane] = 0, False
+            self.bars[lane], self.has_note[lane] = -1, False
             self._aim(lane)
 
     def _aim(self, lane):
