@@ -305,6 +305,7 @@ class PlannedParts(Rule):
         ids, chars = vocab.char_to_idx, vocab.chars
         self.is_music = np.array([c in "ABCDEFGabcdefgzx" for c in chars])
         self.is_bar = np.array([c in "|:" for c in chars])  # what a bar line starts with
+        self.field_letter = np.array([c in "HIJKLMNOPQRSTUVWY" for c in chars])  # [K: or P: in the body
         self.pipe, self.colon, self.bracket, self.close_bracket, self.newline = (ids.get(c, -1) for c in "|:[]\n")
         digits = [ids[c] for c in "123456789" if c in ids]
         # Masked after a `|` (|| |] endings), after a `[` ([| [1) and after a newline (the tune's end)
@@ -333,9 +334,9 @@ class PlannedParts(Rule):
         prev = self.lanes.last_ids(active)
         before = probs.copy()
         probs[np.ix_(np.flatnonzero(held & (prev == self.pipe)), self.after_pipe)] = 0
-        if self.colon >= 0:  # :| and :: close parts; |: may open one
-            opens = (prev == self.pipe) & ~self.has_note[active]
-            probs[np.flatnonzero(held & ~opens & ~self._last_bar(active)), self.colon] = 0
+        if self.colon >= 0:  # :| and :: close parts; |: may open one, and [K:G] is a field
+            free = ((prev == self.pipe) & ~self.has_note[active]) | self.field_letter[prev]
+            probs[np.flatnonzero(held & ~free & ~self._last_bar(active)), self.colon] = 0
         probs[np.ix_(np.flatnonzero(held & (prev == self.bracket)), self.after_bracket)] = 0
         probs[np.ix_(np.flatnonzero(held & (prev == self.newline)), self.after_newline)] = 0
         total = probs.sum(axis=1, keepdims=True)
