@@ -305,6 +305,10 @@ class PlannedParts(Rule):
         ids, chars = vocab.char_to_idx, vocab.chars
         self.is_music = np.array([c in "ABCDEFGabcdefgzx" for c in chars])
         self.is_bar = np.array([c in "|:" for c in chars])  # what a bar line starts with
+        # The closing bar lines, as the vocabulary can write them (a tiny corpus may lack `:` or `]`)
+        double = "||"
+        self.closings = {"repeat": ":|" if ":" in ids else double, "double": double,
+                         "last": "|]" if "]" in ids else double}
         self.field_letter = np.array([c in "HIJKLMNOPQRSTUVWY" for c in chars])  # [K: or P: in the body
         self.pipe, self.colon, self.bracket, self.close_bracket, self.newline = (ids.get(c, -1) for c in "|:[]\n")
         digits = [ids[c] for c in "123456789" if c in ids]
@@ -350,7 +354,7 @@ class PlannedParts(Rule):
             lane = active[j]
             plan, part = self.plan[lane], self.part[lane]
             last = part == len(plan) - 1  # the tune ends with its last part
-            text = (":|" if plan[part][1] else "|]" if last else "||") + ("\n\n" if last else "")
+            text = self.closings["repeat" if plan[part][1] else "last" if last else "double"] + ("\n\n" if last else "")
             forced = self.vocab.encode(text, where="plan")
             ids[j] = forced[0]
             self.lanes.write(lane, forced[1:])

@@ -45,7 +45,7 @@ class FormSampler:
         if form is not None and form.cache() is not None:
             self.rules.append(CharacterCache(*form.cache(), n))
         table = read_plans(form.plans) if form is not None else ()
-        if structure is not None or table:  # last: it masks what the rules before it mixed
+        if (structure is not None or table) and "|" in vocab.char_to_idx:  # last: it masks what the rules before it mixed
             self.rules.append(PlannedParts(table, structure, vocab, n, self))
 
     # What the rules read and write of a lane.
