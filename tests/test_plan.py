@@ -60,14 +60,16 @@ def test_bad_structures_are_named(bad, why):
 
 
 def test_plans_are_counted_by_meter_and_type_and_drawn_by_their_counts():
-    rows = count_plans([HEAD + A + B] * 3 + [HEAD.replace("R:jig", "R:slide") + A] + [HEAD.replace("M:6/8", "M:C") + A])
+    slide = HEAD.replace("R:jig", "R:slide") + A + A.replace(":|", "||")
+    rows = count_plans([HEAD + A + B] * 3 + [slide, HEAD.replace("M:6/8", "M:C") + A + B, HEAD + A])
     assert rows[0] == ("6/8", "jig", "AABB:4", 3)
-    assert ("4/4", "jig", "AA:4", 1) in rows  # M:C spelt out; only a first bar can be a pickup
+    assert ("4/4", "jig", "AABB:4", 1) in rows  # M:C spelt out
+    assert len(rows) == 3  # a tune of 4 bars is left out: no tune that short is valid
     table = read_plans(rows)
     rng = np.random.default_rng(0)
     assert draw_plan(table, "6/8", "jig", rng) == ((4, True), (4, True))
-    assert draw_plan(table, "6/8", "slide", rng) == ((4, True),)
-    assert {draw_plan(table, "6/8", "reel", rng) for _ in range(40)} == {((4, True), (4, True)), ((4, True),)}  # its meter's
+    assert draw_plan(table, "6/8", "slide", rng) == ((4, True), (4, False))
+    assert {draw_plan(table, "6/8", "reel", rng) for _ in range(40)} == {((4, True), (4, True)), ((4, True), (4, False))}  # its meter's
     assert draw_plan(table, "3/4", "", rng) is not None  # any tune's
     # A given plan keeps its parts; bars it leaves open are drawn (or 8 where no tune shows its parts).
     assert draw_plan(table, "6/8", "jig", rng, parse_structure("AABB")) == ((4, True), (4, True))

@@ -12,6 +12,7 @@ from collections import Counter
 
 from ..abc.header import header_field, normalise_meter
 from ..abc.plan import MAX_PART_BARS, MAX_PARTS, MIN_PART_BARS, parse_structure, structure_text, tune_plan
+from ..tune import MIN_BARS
 
 DEFAULT_PART_BARS = 8  # a given structure without bars, where no tune of the corpus shows its parts
 
@@ -22,13 +23,14 @@ def tune_kind(abc):
 
 
 def count_plans(tunes):
-    """((meter, type, structure, count), ...) over `tunes`, most common first; plans of more than
-    MAX_PARTS parts or of parts outside MIN_PART_BARS..MAX_PART_BARS bars are left out (a structure
-    cannot ask for them)."""
+    """((meter, type, structure, count), ...) over `tunes`, most common first. Left out: plans of
+    more than MAX_PARTS parts or of parts outside MIN_PART_BARS..MAX_PART_BARS bars (a structure
+    cannot ask for them), and of fewer than MIN_BARS bars written (no such tune is valid)."""
     counts = Counter()
     for abc in tunes:
         plan = tune_plan(abc)
-        if plan and len(plan) <= MAX_PARTS and all(MIN_PART_BARS <= bars <= MAX_PART_BARS for bars, _ in plan):
+        if (len(plan) <= MAX_PARTS and sum(bars for bars, _ in plan) >= MIN_BARS
+                and all(MIN_PART_BARS <= bars <= MAX_PART_BARS for bars, _ in plan)):
             counts[(*tune_kind(abc), structure_text(plan))] += 1
     return tuple((*key, count) for key, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 

@@ -296,7 +296,7 @@ class PlannedParts(Rule):
     body starts. Bar lines that would close a part (:| || |] ::) or open an ending are masked out
     until the part's planned last bar; there the bar line the network writes becomes the part's
     closing one (:| when it repeats, else || or, for the last part, |] and the tune's end), which
-    the Cadences rule then judges as any other. Bars are counted by the bar lines written after
+    the Cadences rule then judges as any other; only a part that repeats may open with |:. Bars are counted by the bar lines written after
     music, so a bar that starts with a decoration or after a line break counts too; a part's first
     bar shorter than the meter's is a pickup, not counted, as musicians count."""
 
@@ -311,7 +311,7 @@ class PlannedParts(Rule):
                          "last": "|]" if "]" in ids else double}
         self.field_letter = np.array([c in "HIJKLMNOPQRSTUVWY" for c in chars])  # [K: or P: in the body
         self.pipe, self.colon, self.bracket, self.close_bracket, self.newline = (ids.get(c, -1) for c in "|:[]\n")
-        digits = [ids[c] for c in "123456789" if c in ids]
+        digits = [ids[c] for c in "0123456789" if c in ids]
         # Masked after a `|` (|| |] endings), after a `[` ([| [1) and after a newline (the tune's end)
         self.after_pipe = np.array([ids[c] for c in "|]" if c in ids] + digits, dtype=np.int64)
         self.after_bracket = np.array([ids[c] for c in "|" if c in ids] + digits, dtype=np.int64)
@@ -326,6 +326,7 @@ class PlannedParts(Rule):
         # None: where the body starts)
         self.bar_from = np.array([None if bar_from is None else bar_from - len(lanes.prime)] * n, dtype=object)
         self.target = np.full(n, -1)  # bars planned for the current part (-1: not held to a plan)
+        self.repeats = np.zeros(n, dtype=bool)  # the current part repeats: it may open with |:
 
     def _last_bar(self, active):
         """(a,) the lanes writing the last planned bar of their part (music written in it)."""
@@ -338,8 +339,9 @@ class PlannedParts(Rule):
         prev = self.lanes.last_ids(active)
         before = probs.copy()
         probs[np.ix_(np.flatnonzero(held & (prev == self.pipe)), self.after_pipe)] = 0
-        if self.colon >= 0:  # :| and :: close parts; |: may open one, and [K:G] is a field
-            free = ((prev == self.pipe) & ~self.has_note[active]) | self.field_letter[prev]
+        if self.colon >= 0:  # :| and :: close parts; |: may open one that repeats; [K:G] is a field
+            opens = (prev == self.pipe) & ~self.has_note[active] & self.repeats[active]
+            free = opens | self.field_letter[prev]
             probs[np.flatnonzero(held & ~free & ~self._last_bar(active)), self.colon] = 0
         probs[np.ix_(np.flatnonzero(held & (prev == self.bracket)), self.after_bracket)] = 0
         probs[np.ix_(np.flatnonzero(held & (prev == self.newline)), self.after_newline)] = 0
@@ -386,9 +388,9 @@ class PlannedParts(Rule):
     def _aim(self, lane):
         """The bars the lane's current part is planned to have (-1: its plan is written or none)."""
         plan, part = self.plan[lane], self.part[lane]
-        self.target[lane] = plan[part][0] if part < len(plan) else -1
+        self.target[lane], self.repeats[lane] = plan[part] if part < len(plan) else (-1, False)
 
-    FIELDS = ("part", "bars", "in_music", "has_note", "bar_from", "target")
+    FIELDS = ("part", "bars", "in_music", "has_note", "bar_from", "target", "repeats")
 
     def snapshot(self, lane):
         return self.plan[lane], [getattr(self, f)[lane] for f in self.FIELDS]
