@@ -1,6 +1,6 @@
 """Quality benchmark: is the model better than simple baselines, and are its tunes tunes?
 
-    python bench/quality.py [--model RUN_DIR] [--data data/abc] [-n 200] [--temperature 1.0]
+    python bench/quality.py [--model RUN_DIR] [--data data/abc] [-n 200] [--temperature 1.0] [--drafts 1]
 
 Measures, with the functions `charrnn evaluate` uses (charrnn.evaluation):
 
@@ -15,7 +15,10 @@ Measures, with the functions `charrnn evaluate` uses (charrnn.evaluation):
 5. form: bars that repeat another bar of their tune and bars equal to the bar four later (music21
    notes and durations), endings on the tonic of K:, tunes abc2midi reads without an error, and
    with the model's form.json the bits per character on the held-out half it was not fitted on;
-6. detectability: cross-validated ROC AUC of a random forest telling them from the human tunes.
+6. shape: bars per tune (mean, 90th percentile), parts per tune, tunes with a bar 4+ times;
+7. detectability: cross-validated ROC AUC of a random forest telling them from the human tunes:
+   all held-out tunes (one draft only), and the second half, which the critic never saw (with
+   --drafts N > 1 the model's critic keeps the best of N drafts per tune; compare this one).
 
 Prints one JSON line, then a readable table.
 """
@@ -24,17 +27,29 @@ import json
 import sys
 import time
 
+import numpy as np
+
 from charrnn.corpus import load_corpus
 from charrnn.errors import CharrnnError
 from charrnn.evaluation.detectability import detectability
 from charrnn.evaluation.evaluate import DEFAULT_KN_ORDERS, generate_tunes, likelihood, load_model
 from charrnn.evaluation.measure import default_jobs, measure_tunes, summarise
+from charrnn.form.fit import held_out_halves
 from charrnn.evaluation.novelty import TrainingIndex
 from charrnn.tune import MIN_BARS
 
 
+def _shape(records):
+    """Bars per tune (mean, 90th percentile), parts per tune and the share of tunes with loops."""
+    bars = [r["bars"] for r in records if r["parses"]]
+    return {"bars_mean": sum(bars) / len(bars) if bars else None,
+            "bars_p90": float(np.percentile(bars, 90)) if bars else None,
+            "parts_mean": sum(r["parts"] for r in records) / max(1, len(records)),
+            "loop_rate": sum(r["bar_most"] >= 4 for r in records) / max(1, len(records))}
+
+
 def measure(model=None, data="data/abc", n=200, temperature=1.0, random_seed=0, human_n=None,
-            kn_orders=DEFAULT_KN_ORDERS, jobs=None):
+            kn_orders=DEFAULT_KN_ORDERS, jobs=None, drafts=1):
     """The benchmark's numbers as a flat dict."""
     started = time.perf_counter()
     jobs = default_jobs() if jobs is None else jobs
@@ -42,14 +57,20 @@ def measure(model=None, data="data/abc", n=200, temperature=1.0, random_seed=0, 
     model, name = load_model(model)
     lk = likelihood(model, corpus, kn_orders)
     index = TrainingIndex(corpus.train_tunes)
-    generated_records = measure_tunes(generate_tunes(model, n, temperature, random_seed), index, jobs=jobs)
+    start = time.perf_counter()
+    abcs = generate_tunes(model, n, temperature, random_seed, drafts=drafts)
+    generate_s = time.perf_counter() - start
+    generated_records = measure_tunes(abcs, index, jobs=jobs)
     human_records = measure_tunes(corpus.valid_tunes[:human_n], index, jobs=jobs)
     generated, human = summarise(generated_records), summarise(human_records)
-    detect = detectability(human_records, generated_records, random_seed=random_seed) or {}
+    detect = (detectability(human_records, generated_records, random_seed=random_seed) or {}) if drafts == 1 else {}
+    unseen = human_records[len(held_out_halves(corpus.valid_tunes)[0]):]
+    detect_unseen = detectability(unseen, generated_records, random_seed=random_seed) or {}
     form = lk.get("form") or {}
     scores = lk["model"] or {}
     result = {
         "model": name, "data": str(data), "n": n, "temperature": temperature, "random_seed": random_seed,
+        "drafts": drafts, "generate_chars_per_s": sum(map(len, abcs)) / generate_s,
         "valid_bpc": scores.get("bits_per_char"), "valid_loss": scores.get("loss"),
         "valid_accuracy": scores.get("accuracy"),
         **{f"{k}_bpc": v for k, v in lk["baselines"].items()},
@@ -71,7 +92,8 @@ def measure(model=None, data="data/abc", n=200, temperature=1.0, random_seed=0, 
         "tonic_ending_rate_human": human["tonic_ending_rate"],
         "abc2midi_clean_rate": generated["abc2midi_clean_rate"],
         "abc2midi_clean_rate_human": human["abc2midi_clean_rate"],
-        "detectability_auc": detect.get("auc"),
+        **_shape(generated_records), **{f"{k}_human": v for k, v in _shape(human_records).items()},
+        "detectability_auc": detect.get("auc"), "detectability_auc_second_half": detect_unseen.get("auc"),
         "human_tunes": human["tunes"],
         "seconds": round(time.perf_counter() - started, 1),
     }
@@ -113,7 +135,17 @@ def table(r):
         ("  held-out human tunes", _fmt(r["tonic_ending_rate_human"], "pct")),
         ("tunes abc2midi reads without an error", _fmt(r["abc2midi_clean_rate"], "pct")),
         ("  held-out human tunes", _fmt(r["abc2midi_clean_rate_human"], "pct")),
+        ("bars per tune: mean / 90th percentile", f"{r['bars_mean']:.1f} / {r['bars_p90']:.0f}"),
+        ("  held-out human tunes", f"{r['bars_mean_human']:.1f} / {r['bars_p90_human']:.0f}"),
+        ("parts per tune (mean)", f"{r['parts_mean']:.2f}"),
+        ("  held-out human tunes", f"{r['parts_mean_human']:.2f}"),
+        ("tunes with a bar 4 or more times", _fmt(r["loop_rate"], "pct")),
+        ("  held-out human tunes", _fmt(r["loop_rate_human"], "pct")),
         ("detectability ROC AUC (0.5: cannot tell from human)", _fmt(r["detectability_auc"], "bpc")),
+        ("  against the second held-out half (the critic's unseen half)",
+         _fmt(r["detectability_auc_second_half"], "bpc")),
+        (f"characters of tunes per second, generating (best of {r['drafts']})",
+         f"{r['generate_chars_per_s']:.0f}"),
         ("seconds", f"{r['seconds']:.0f}"),
     ]
     width = max(len(label) for label, _ in rows)
@@ -127,6 +159,8 @@ def main(argv=None):
     ap.add_argument("-n", type=int, default=200, help="tunes to generate (default 200)")
     ap.add_argument("--temperature", type=float, default=1.0)
     ap.add_argument("--random-seed", type=int, default=0)
+    ap.add_argument("--drafts", type=int, default=1,
+                    help="drafts per tune; the model's critic keeps the most human (default 1)")
     ap.add_argument("--human-n", type=int, default=None,
                     help="measure only the first N held-out human tunes (default: all)")
     ap.add_argument("--kn-orders", default="5,7,9",
@@ -136,7 +170,7 @@ def main(argv=None):
     a = ap.parse_args(argv)
     try:
         result = measure(a.model, a.data, a.n, a.temperature, a.random_seed, a.human_n,
-                         kn_orders=tuple(int(k) for k in a.kn_orders.split(",")), jobs=a.jobs)
+                         kn_orders=tuple(int(k) for k in a.kn_orders.split(",")), jobs=a.jobs, drafts=a.drafts)
     except CharrnnError as e:
         print(f"quality: error: {e}", file=sys.stderr)
         return 2
