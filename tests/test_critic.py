@@ -10,7 +10,7 @@ import charrnn
 from charrnn import cli
 from charrnn.checks import MAX_DRAFTS, check_generate
 from charrnn.critic import CRITIC_FILE, FEATURE_NAMES, Critic, feature_vector, text_record
-from charrnn.critic.fit import _logistic, _vectors, fit_critic
+from charrnn.critic.fit import _logistic, _trees, _vectors, fit_critic
 from charrnn.errors import CharrnnError
 from charrnn.evaluation.evaluate import evaluate, parse_drafts
 from charrnn.evaluation.measure import analyse_tune
@@ -52,17 +52,20 @@ def _set(tunes, shift):
     return [abc.split("K:", 1)[0] + "K:" + abc.split("K:", 1)[1].translate(table) for abc in tunes]
 
 
-def test_critic_json_scores_as_scikit_learn_does(tmp_path, tiny_corpus):
+@pytest.mark.parametrize("kind", ["logistic", "trees"])
+def test_critic_json_scores_as_scikit_learn_does(tmp_path, tiny_corpus, kind):
     tunes = charrnn.load_corpus(tiny_corpus).train_tunes[:30]
     human, machine = tunes, _set(tunes, 3)
-    critic = fit_critic(human, machine, random_seed=0, fitted_on={"model": "test"})
+    critic = fit_critic(human, machine, random_seed=0, fitted_on={"model": "test"}, kind=kind)
     critic.save(tmp_path / CRITIC_FILE)
     loaded = Critic.load(tmp_path / CRITIC_FILE)
-    assert loaded == critic and loaded.fitted_on["human_tunes"] == 30
+    assert loaded == critic and loaded.fitted_on["human_tunes"] == 30 and loaded.settings["kind"] == kind
+    assert bool(loaded.trees) == (kind == "trees") and bool(loaded.coef) == (kind == "logistic")
 
     x = np.vstack(_vectors(human) + _vectors(machine))
     y = np.r_[np.ones(30), np.zeros(30)]
-    sklearn_p = _logistic(critic.settings["C"]).fit(x, y).predict_proba(x)[:, 1]
+    sklearn = _logistic(critic.settings.get("C")) if kind == "logistic" else _trees(0)
+    sklearn_p = sklearn.fit(x, y).predict_proba(x)[:, 1]
     assert loaded.human_probability(human + machine) == pytest.approx(sklearn_p, abs=1e-9)
     assert loaded.human_probability(["X:1\nK:D\n"]).tolist() == [0.0]  # no notes: surely not human
 
@@ -76,6 +79,10 @@ def test_a_broken_critic_file_is_named(tmp_path):
             "features": ["pitch_class C"]}
     path.write_text(json.dumps(data))
     with pytest.raises(CharrnnError, match="other features"):
+        Critic.load(path)
+    loop = {"feature": [0, 0], "threshold": [0.5, 0.0], "left": [1, 0], "right": [1, -1], "value": [0, 1]}
+    path.write_text(json.dumps(dict(data, features=FEATURE_NAMES, mean=[], scale=[], coef=[], trees=[loop])))
+    with pytest.raises(CharrnnError, match="a tree points outside itself"):  # node 1 leads back to 0
         Critic.load(path)
 
 

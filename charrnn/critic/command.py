@@ -17,9 +17,10 @@ DEFAULT_N = 800  # generated tunes: a few hundred per class fit 54 weights well
 MIN_HUMAN = 20  # held-out tunes in the first half, at the least
 
 
-def fit_model_critic(model=None, data=None, n=DEFAULT_N, random_seed=0, save=True):
+def fit_model_critic(model=None, data=None, n=DEFAULT_N, random_seed=0, save=True, kind="best"):
     """Fit critic.json for `model` (a run folder, a CharModel or None: the pretrained one) against
-    the first half of `data`'s held-out tunes (default: the model's corpus); returns the Critic."""
+    the first half of `data`'s held-out tunes (default: the model's corpus); returns the Critic.
+    kind: "best" (the classifier that cross-validates better), "logistic" or "trees"."""
     from .fit import fit_critic  # scikit-learn: loaded here, never when sampling
 
     if n is None or isinstance(n, bool) or not isinstance(n, int) or n < 10:
@@ -38,18 +39,18 @@ def fit_model_critic(model=None, data=None, n=DEFAULT_N, random_seed=0, save=Tru
                  "sampling": {"seed": SAMPLING.seed, "temperature": SAMPLING.temperature, "top_k": SAMPLING.top_k,
                               "top_p": SAMPLING.top_p, "max_chars": SAMPLING.max_chars,
                               "form": model.form is not None}}
-    critic = fit_critic(human, machine, random_seed=random_seed, fitted_on=fitted_on)
+    critic = fit_critic(human, machine, random_seed=random_seed, fitted_on=fitted_on, kind=kind)
     if save:
         critic.save(model.folder / CRITIC_FILE)
     return critic
 
 
 def _fit(args):
-    critic = fit_model_critic(args.model, args.data, n=args.n, random_seed=args.random_seed)
+    critic = fit_model_critic(args.model, args.data, n=args.n, random_seed=args.random_seed, kind=args.kind)
     aucs = ", ".join(f"C {c}: {auc:.3f}" for c, auc in critic.figures["cv_auc_logistic"].items())
     print(f"fitted on {critic.fitted_on['human_tunes']} human and {critic.fitted_on['machine_tunes']} generated "
-          f"tunes; cross-validated AUC of the logistic regression {aucs} (chosen C {critic.settings['C']:g}); "
-          f"gradient boosting {critic.figures['cv_auc_gradient_boosting']:.3f}")
+          f"tunes; cross-validated AUC of the logistic regression {aucs}; of the trees "
+          f"{critic.figures['cv_auc_trees']:.3f}; kept: {critic.settings['kind']}")
     print(f"-> {critic.fitted_on['model']}/{CRITIC_FILE}")
     return 0
 
@@ -63,4 +64,7 @@ def register_cli(subparsers):
                      help="corpus folder whose valid.abc is held out (default: the model's, from train_args.json)")
     fit.add_argument("-n", type=int, default=DEFAULT_N, help=f"tunes to generate (default {DEFAULT_N})")
     fit.add_argument("--random-seed", type=int, default=0)
+    fit.add_argument("--kind", choices=("best", "logistic", "trees"), default="best",
+                     help="the classifier: the one that cross-validates better (default), a logistic regression, "
+                          "or gradient-boosted trees")
     fit.set_defaults(func=_fit)
