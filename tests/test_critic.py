@@ -90,7 +90,8 @@ def _stub_critic(folder, feature="bars"):
     """A critic that prefers the tunes with most `feature`: human probability rises with it."""
     coef = [0.0] * len(FEATURE_NAMES)
     coef[FEATURE_NAMES.index(feature)] = 1.0
-    Critic(mean=(0.0,) * len(coef), scale=(1.0,) * len(coef), coef=tuple(coef), intercept=0.0).save(folder / CRITIC_FILE)
+    critic = Critic(mean=(0.0,) * len(coef), scale=(1.0,) * len(coef), coef=tuple(coef), intercept=0.0)
+    critic.save(folder / CRITIC_FILE)
     return Critic.load(folder / CRITIC_FILE)
 
 

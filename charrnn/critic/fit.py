@@ -51,9 +51,12 @@ def _trees_critic(x, y, random_seed):
     for [predictor] in model._predictors:  # one tree an iteration for two classes
         nodes = predictor.nodes
         leaf = nodes["is_leaf"].astype(bool)
-        trees.append({"feature": nodes["feature_idx"].astype(np.int64).tolist(), "threshold": nodes["num_threshold"].tolist(),
+        # Node indices are unsigned in scikit-learn: made signed before a leaf's children become -1.
+        trees.append({"feature": nodes["feature_idx"].astype(np.int64).tolist(),
+                      "threshold": nodes["num_threshold"].tolist(),
                       "left": np.where(leaf, -1, nodes["left"].astype(np.int64)).tolist(),
-                      "right": np.where(leaf, -1, nodes["right"].astype(np.int64)).tolist(), "value": nodes["value"].tolist()})
+                      "right": np.where(leaf, -1, nodes["right"].astype(np.int64)).tolist(),
+                      "value": nodes["value"].tolist()})
     return {"intercept": float(np.ravel(model._baseline_prediction)[0]), "trees": tuple(trees)}
 
 
