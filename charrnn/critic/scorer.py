@@ -52,8 +52,8 @@ class Critic:
         z = np.full(len(x), self.intercept)
         if self.coef:
             z += ((x - np.asarray(self.mean)) / np.asarray(self.scale)) @ np.asarray(self.coef)
-        for tree in self.trees:
-            z += _leaf_values(tree, x)
+        if self.trees:
+            z += _tree_values(self.trees, x)
         return z
 
     def best_drafts(self, texts, drafts):
@@ -105,14 +105,23 @@ def _checked_tree(tree):
     return tree
 
 
-def _leaf_values(tree, x):
-    """(n,) the value of the leaf each row of x reaches: left where x[feature] <= threshold."""
-    feature, threshold = np.asarray(tree["feature"]), np.asarray(tree["threshold"], dtype=float)
-    left, right, value = np.asarray(tree["left"]), np.asarray(tree["right"]), np.asarray(tree["value"], dtype=float)
-    node, rows = np.zeros(len(x), dtype=np.int64), np.arange(len(x))
+def _tree_values(trees, x):
+    """(n,) the sum over trees of the leaf each row of x reaches (left where x[feature] <= threshold).
+    All trees are walked at once: their nodes laid end to end, one column of `node` (n, trees) each."""
+    starts = np.cumsum([0] + [len(t["value"]) for t in trees[:-1]])  # (trees,) each tree's root
+
+    def joined(key, shift=False):
+        parts = [np.asarray(t[key]) for t in trees]
+        if shift:  # a child's index into the joined nodes; leaves keep -1
+            parts = [np.where(part >= 0, part + start, -1) for part, start in zip(parts, starts)]
+        return np.concatenate(parts)
+
+    feature, threshold, value = joined("feature"), joined("threshold").astype(float), joined("value").astype(float)
+    left, right = joined("left", shift=True), joined("right", shift=True)
+    node, rows = np.tile(starts, (len(x), 1)), np.arange(len(x))[:, None]
     while True:
-        inner = left[node] >= 0  # rows not yet at a leaf
+        inner = left[node] >= 0  # (n, trees): not yet at a leaf
         if not inner.any():
-            return value[node]
+            return value[node].sum(axis=1)
         goes_left = x[rows, feature[node]] <= threshold[node]
         node = np.where(inner, np.where(goes_left, left[node], right[node]), node)
