@@ -1,6 +1,6 @@
 """Quality benchmark: is the model better than simple baselines, and are its tunes tunes?
 
-    python bench/quality.py [--model RUN_DIR] [--data data/abc] [-n 200] [--temperature 1.0] [--structure AABB:8]
+    python bench/quality.py [--model RUN_DIR] [--data data/abc] [-n 200] [--temperature 1.0] [--drafts 1] [--structure AABB:8]
 
 Measures, with the functions `charrnn evaluate` uses (charrnn.evaluation):
 
@@ -15,10 +15,12 @@ Measures, with the functions `charrnn evaluate` uses (charrnn.evaluation):
 5. form: bars that repeat another bar of their tune and bars equal to the bar four later (music21
    notes and durations), endings on the tonic of K:, tunes abc2midi reads without an error, and
    with the model's form.json the bits per character on the held-out half it was not fitted on;
-6. detectability: cross-validated ROC AUC of a random forest telling them from the human tunes;
-7. shape: bars per tune (mean, 90th percentile; music21's measures), parts per tune, tunes that
+6. shape: bars per tune (mean, 90th percentile; music21's measures), parts per tune, tunes that
    play one bar 4+ times and tunes with 6+ repeating bars in a row (bench/loops.py), and with
-   --structure the share of valid tunes whose plan (charrnn.abc.plan) is the one asked for.
+   --structure the share of valid tunes whose plan (charrnn.abc.plan) is the one asked for;
+7. detectability: cross-validated ROC AUC of a random forest telling them from the human tunes:
+   all held-out tunes (one draft only), and the second half, which the critic never saw (with
+   --drafts N > 1 the model's critic keeps the best of N drafts per tune; compare this one).
 
 Prints one JSON line, then a readable table.
 """
@@ -33,6 +35,7 @@ from charrnn.errors import CharrnnError
 from charrnn.evaluation.detectability import detectability
 from charrnn.evaluation.evaluate import DEFAULT_KN_ORDERS, generate_tunes, likelihood, load_model
 from charrnn.evaluation.measure import default_jobs, measure_tunes, summarise
+from charrnn.form.fit import held_out_halves
 from charrnn.evaluation.novelty import TrainingIndex
 from charrnn.tune import MIN_BARS
 from loops import loop_measures
@@ -46,7 +49,7 @@ def plan_obeyed(records, structure):
 
 
 def measure(model=None, data="data/abc", n=200, temperature=1.0, random_seed=0, human_n=None,
-            kn_orders=DEFAULT_KN_ORDERS, jobs=None, structure=None):
+            kn_orders=DEFAULT_KN_ORDERS, jobs=None, drafts=1, structure=None):
     """The benchmark's numbers as a flat dict."""
     started = time.perf_counter()
     jobs = default_jobs() if jobs is None else jobs
@@ -55,16 +58,21 @@ def measure(model=None, data="data/abc", n=200, temperature=1.0, random_seed=0, 
     lk = likelihood(model, corpus, kn_orders)
     index = TrainingIndex(corpus.train_tunes)
     options = {} if structure is None else {"structure": structure}
-    tunes = generate_tunes(model, n, temperature, random_seed, **options)
+    start = time.perf_counter()
+    tunes = generate_tunes(model, n, temperature, random_seed, drafts=drafts, **options)
+    generate_s = time.perf_counter() - start
     generated_records = measure_tunes(tunes, index, jobs=jobs)
     human_tunes = corpus.valid_tunes[:human_n]
     human_records = measure_tunes(human_tunes, index, jobs=jobs)
     generated, human = summarise(generated_records), summarise(human_records)
-    detect = detectability(human_records, generated_records, random_seed=random_seed) or {}
+    detect = (detectability(human_records, generated_records, random_seed=random_seed) or {}) if drafts == 1 else {}
+    unseen = human_records[len(held_out_halves(corpus.valid_tunes)[0]):]
+    detect_unseen = detectability(unseen, generated_records, random_seed=random_seed) or {}
     form = lk.get("form") or {}
     scores = lk["model"] or {}
     result = {
         "model": name, "data": str(data), "n": n, "temperature": temperature, "random_seed": random_seed,
+        "drafts": drafts, "generate_chars_per_s": sum(map(len, tunes)) / generate_s,
         "valid_bpc": scores.get("bits_per_char"), "valid_loss": scores.get("loss"),
         "valid_accuracy": scores.get("accuracy"),
         **{f"{k}_bpc": v for k, v in lk["baselines"].items()},
@@ -86,7 +94,7 @@ def measure(model=None, data="data/abc", n=200, temperature=1.0, random_seed=0, 
         "tonic_ending_rate_human": human["tonic_ending_rate"],
         "abc2midi_clean_rate": generated["abc2midi_clean_rate"],
         "abc2midi_clean_rate_human": human["abc2midi_clean_rate"],
-        "detectability_auc": detect.get("auc"),
+        "detectability_auc": detect.get("auc"), "detectability_auc_second_half": detect_unseen.get("auc"),
         "structure": structure,
         "plan_obeyed_rate": plan_obeyed(generated_records, structure) if structure else None,
         "human_tunes": human["tunes"],
@@ -145,6 +153,10 @@ def table(r):
         ("  held-out human tunes", _fmt(r["run_of_6_rate_human"], "pct")),
         *([(f"valid tunes with the plan {r['structure']}", _fmt(r["plan_obeyed_rate"], "pct"))] if r["structure"] else []),
         ("detectability ROC AUC (0.5: cannot tell from human)", _fmt(r["detectability_auc"], "bpc")),
+        ("  against the second held-out half (the critic's unseen half)",
+         _fmt(r["detectability_auc_second_half"], "bpc")),
+        (f"characters of tunes per second, generating (best of {r['drafts']})",
+         f"{r['generate_chars_per_s']:.0f}"),
         ("seconds", f"{r['seconds']:.0f}"),
     ]
     width = max(len(label) for label, _ in rows)
@@ -159,6 +171,8 @@ def main(argv=None):
     ap.add_argument("--temperature", type=float, default=1.0)
     ap.add_argument("--random-seed", type=int, default=0)
     ap.add_argument("--structure", default=None, help="the plan every tune is held to (AABB:8; default: drawn)")
+    ap.add_argument("--drafts", type=int, default=1,
+                    help="drafts per tune; the model's critic keeps the most human (default 1)")
     ap.add_argument("--human-n", type=int, default=None,
                     help="measure only the first N held-out human tunes (default: all)")
     ap.add_argument("--kn-orders", default="5,7,9",
@@ -168,7 +182,7 @@ def main(argv=None):
     a = ap.parse_args(argv)
     try:
         result = measure(a.model, a.data, a.n, a.temperature, a.random_seed, a.human_n,
-                         kn_orders=tuple(int(k) for k in a.kn_orders.split(",")), jobs=a.jobs,
+                         kn_orders=tuple(int(k) for k in a.kn_orders.split(",")), jobs=a.jobs, drafts=a.drafts,
                          structure=a.structure)
     except CharrnnError as e:
         print(f"quality: error: {e}", file=sys.stderr)

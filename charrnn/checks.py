@@ -16,6 +16,7 @@ MAX_TOP_K = 1000
 MAX_RANDOM_SEED = 2**63 - 1  # NumPy's generators take any non-negative int; JSON clients need a bound
 MAX_TRAIN_SEED = 2**32 - 1  # Keras' set_random_seed takes 32 bits
 MAX_LANES = 256  # tunes or candidates one steering call samples at once
+MAX_DRAFTS = 16  # drafts per tune: each costs a tune's sampling
 
 
 def check_whole(name, value, low, high=None):
@@ -57,7 +58,7 @@ def check_text(name, value, example):
         raise CharrnnError(f"{name} must be text (a str such as {example!r}), not {value!r}")
 
 
-def check_generate(seed, n, temperature, top_k, top_p, max_chars, random_seed):
+def check_generate(seed, n, temperature, top_k, top_p, max_chars, random_seed, drafts=1):
     """generate()'s arguments: a CharrnnError naming the first one of the wrong type or out of range."""
     check_text("seed", seed, "X:")
     if not seed:
@@ -65,6 +66,14 @@ def check_generate(seed, n, temperature, top_k, top_p, max_chars, random_seed):
     check_whole("n", n, 1)
     check_whole("max_chars", max_chars, 1)
     check_sampling(temperature, top_k, top_p, random_seed)
+    check_drafts(drafts)
+
+
+def check_drafts(drafts):
+    """Drafts per tune: a whole number from 1 to MAX_DRAFTS (None is not a default here)."""
+    if drafts is None:
+        raise CharrnnError(f"drafts must be a whole number from 1 to {MAX_DRAFTS}, not None")
+    check_whole("drafts", drafts, 1, MAX_DRAFTS)
 
 
 def check_train(epochs, save_every, batch_size, seq_len, learning_rate, random_seed, time_limit=None):

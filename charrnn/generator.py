@@ -23,6 +23,7 @@ from .abc.header import header_controls, with_header
 from .abc.plan import parse_structure
 from .abc.text import tunebook
 from .checks import check_generate, check_score
+from .critic import CRITIC_FILE, Critic
 from .errors import CharrnnError, check_out_folder
 from .files import replacing, write_text_atomic
 from .form.config import FORM_FILE, FormConfig
@@ -84,6 +85,7 @@ class CharModel:
         # `read_form=False` leaves it unread: refitting it, or training from these weights.
         form_file = self.folder / FORM_FILE
         self.form = FormConfig.load(form_file) if read_form and form_file.is_file() else None
+        self._critic = None  # critic.json, read on the first call that samples drafts
 
     def _read_weights(self):
         """The weights as arrays, read with h5py (no TensorFlow); Keras' own loader for files
@@ -118,8 +120,8 @@ class CharModel:
     def export(self, out) -> Path:
         """Write a shippable copy: config.json, char_to_idx.json and best.weights.h5 holding the
         model's weights only (the run's checkpoints also hold Adam's state, three times larger),
-        plus the run's log.csv, history.png, train_args.json, best.json, form.json and start.abc
-        when present."""
+        plus the run's log.csv, history.png, train_args.json, best.json, form.json, critic.json and
+        start.abc when present."""
         import shutil
 
         out = Path(out)
@@ -128,7 +130,8 @@ class CharModel:
         self.vocab.save(out / "char_to_idx.json")
         with replacing(out / "best.weights.h5") as tmp:
             self.keras_model.save_weights(tmp)
-        for name in ("log.csv", "history.png", "train_args.json", "best.json", FORM_FILE, START_FILE):
+        for name in ("log.csv", "history.png", "train_args.json", "best.json", FORM_FILE, CRITIC_FILE,
+                     START_FILE):
             if (self.folder / name).is_file() and (self.folder / name).resolve() != (out / name).resolve():
                 shutil.copyfile(self.folder / name, out / name)
         return out
@@ -138,7 +141,7 @@ class CharModel:
                  max_chars: int = SAMPLING.max_chars, random_seed: Optional[int] = None, form=True,
                  type: Optional[str] = None, meter: Optional[str] = None, key: Optional[str] = None,
                  length: Optional[str] = None, title: Optional[str] = None,
-                 structure: Optional[str] = None) -> list[Tune]:
+                 structure: Optional[str] = None, drafts: int = SAMPLING.drafts) -> list[Tune]:
         """Sample n new tunes; returns a list of Tune.
 
         seed: the text every tune starts with ("X:", the start of a header line, by default).
@@ -157,8 +160,11 @@ class CharModel:
         structure: the parts every tune is held to, as musicians write form with the bars after a
             colon: "AABB:8" (two parts of 8 bars, each repeated), "AB:8,16", or "AABB" (the bars
             drawn). None: with form, each tune draws a plan from form.json's (its meter's and type's).
+        drafts: sample this many drafts per tune and keep the one the model's critic (critic.json,
+            `charrnn critic fit`) finds most human; each draft costs a tune's sampling.
         """
-        check_generate(seed, n, temperature, top_k, top_p, max_chars, random_seed)
+        check_generate(seed, n, temperature, top_k, top_p, max_chars, random_seed, drafts)
+        critic = self.critic() if drafts > 1 else None
         given = header_controls(type=type, meter=meter, key=key, length=length, title=title)
         plan = None if structure is None else parse_structure(structure)
         header = None
@@ -171,10 +177,23 @@ class CharModel:
         rng = np.random.default_rng(random_seed)
         form = self.form if form is True else (form or None)
         with blas_threads():
-            texts = sample_tunes(self.net, self.vocab, seed, n, rng, temperature=temperature, top_k=top_k,
+            texts = sample_tunes(self.net, self.vocab, seed, n * drafts, rng, temperature=temperature, top_k=top_k,
                                  top_p=top_p, max_chars=max_chars, hook=lane_hook(form, self.vocab, header, plan),
                                  start=self.start)
+        if critic is not None:  # lanes k * drafts ... (k + 1) * drafts - 1 are tune k's drafts
+            texts = critic.best_drafts(texts, drafts)
         return [Tune(put_titles_back(t, titles)) for t in texts]
+
+    def critic(self):
+        """The model's critic (critic.json beside the weights), read once; a CharrnnError when
+        there is none."""
+        if self._critic is None:
+            path = self.folder / CRITIC_FILE
+            if not path.is_file():
+                raise CharrnnError(f"{self.folder}: no {CRITIC_FILE}, so drafts > 1 has nothing to choose "
+                                   f"with; run `charrnn critic fit --model {self.folder}`")
+            self._critic = Critic.load(path)
+        return self._critic
 
     def form_bpc(self, tunes: list[str], form=None) -> dict:
         """Bits per character of held-out tunes: {'network': the network alone, 'with_form': with
@@ -286,7 +305,7 @@ def write_tunes(tunes, out):
 def _run(args):
     check_out_folder(args.out)  # before the sampling, not after it
     check_generate(args.seed.replace("\\n", "\n"), args.n, args.temperature, args.top_k, args.top_p,
-                   args.max_chars, args.random_seed)
+                   args.max_chars, args.random_seed, args.drafts)
     header_controls(type=args.type, meter=args.meter, key=args.key, length=args.length, title=args.title)
     if args.structure is not None:
         parse_structure(args.structure)
@@ -294,7 +313,8 @@ def _run(args):
     model = load(args.model)
     options = dict(seed=args.seed.replace("\\n", "\n"), temperature=args.temperature, top_k=args.top_k,
                    top_p=args.top_p, max_chars=args.max_chars, form=not args.no_form, type=args.type,
-                   meter=args.meter, key=args.key, length=args.length, title=args.title, structure=args.structure)
+                   meter=args.meter, key=args.key, length=args.length, title=args.title, structure=args.structure,
+                   drafts=args.drafts)
     if args.valid_only:
         max_attempts = args.max_attempts or 10 * args.n
         tunes, attempts = generate_valid(model, args.n, max_attempts, random_seed=args.random_seed, **options)
@@ -347,6 +367,9 @@ def register_cli(subparsers):
                                        "(two 8-bar parts, each repeated), AB:8,16, AABB (default: each tune "
                                        "draws a plan like the corpus's tunes of its meter and type)")
     p.add_argument("--random-seed", type=int, default=None)
+    p.add_argument("--drafts", type=int, default=SAMPLING.drafts,
+                   help="sample this many drafts per tune and keep the one the model's critic finds most "
+                        f"human (`charrnn critic fit`); N drafts cost N times the sampling (default {SAMPLING.drafts})")
     p.add_argument("--model", default=None, help="run folder (default: the pretrained model)")
     p.add_argument("--out", default="samples", help="output folder (default: samples/)")
     p.add_argument("--valid-only", action="store_true", help="keep sampling until n tunes parse")

@@ -15,11 +15,11 @@ LAYERS = [
     ["charrnn.abc"],
     ["charrnn.music", "charrnn.nn", "charrnn.similarity"],
     ["charrnn.tune", "charrnn.sources"],
-    ["charrnn.form"],  # the form package; its CLI command (charrnn.form.command) sits with training's
+    ["charrnn.form", "charrnn.critic"],  # form and critic; their CLI commands (*.command) sit with training's
     ["charrnn.steering"],
     ["charrnn.corpus", "charrnn.generator", "charrnn.render"],
     ["charrnn.training", "charrnn.augment", "charrnn.evaluation", "charrnn.survey",
-     "charrnn.form.command"],
+     "charrnn.form.command", "charrnn.critic.command"],
     ["charrnn.cli", "charrnn.composer", "charrnn"],  # charrnn itself: the public API in __init__.py
     ["charrnn.__main__"],
 ]

@@ -7,7 +7,8 @@ import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-MODEL_FILES = ("best.weights.h5", "config.json", "char_to_idx.json", "form.json", "start.abc", "train_args.json")
+MODEL_FILES = ("best.weights.h5", "config.json", "char_to_idx.json", "form.json", "critic.json", "start.abc",
+               "train_args.json")
 MAX_WHEEL_BYTES = 10_000_000  # the weights are 7.7 MB; anything much larger took in what it should not
 
 

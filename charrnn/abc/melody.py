@@ -49,6 +49,14 @@ def key_signature(key_value):
     return {letter: -1 for letter in _FLAT_ORDER[:-sharps]}
 
 
+def scale_pitch_classes(key_value):
+    """The pitch classes (0 = C) of the scale a K: value's key signature implies; None for K:none."""
+    if normalise_key(key_value) is None:
+        return None
+    signature = key_signature(key_value)
+    return {(step + signature.get(letter, 0)) % 12 for letter, step in _STEP.items()}
+
+
 def note_length(text):
     """A length suffix as a fraction of the unit: '' -> 1, '3' -> 3, '/' -> 1/2, '3/2', '//' -> 1/4."""
     number, slash, rest = text.partition("/")

@@ -2,6 +2,7 @@
 
     charrnn evaluate --out report/                               # the pretrained model, 200 tunes
     charrnn evaluate --model runs/folk --temperatures 0.7,0.9,1.0,1.2 -n 200 --out report/
+    charrnn evaluate --drafts 1,4 --out report/     # also the best of 4 drafts (charrnn.critic)
 
 Writes into --out: report.json (every number), report.md (the same, for people, with short
 explanations), PNG figures and the generated tunes (tunes_t1.abc, ...). Each generated set is
@@ -15,6 +16,10 @@ has a human reference next to it:
 - novelty: longest run shared with a training tune, bars found in training, near-copies, and the
   score of the nearest training tune by ear (charrnn.similarity: key, ornaments and bar lines aside);
 - musical statistics (MGEval style) with a human-vs-human ceiling, and detectability (ROC AUC).
+
+With drafts > 1 the model's critic, fitted on the first half of the held-out tunes, picks each
+tune's best draft; detectability is then measured against the second half only, which the critic
+never saw (for every set, one draft included, so the figures compare).
 """
 import json
 import sys
@@ -22,6 +27,7 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+from ..checks import check_drafts
 from ..corpus import load_corpus, model_corpus
 from ..errors import CharrnnError, check_out_folder
 from ..files import write_text_atomic
@@ -35,10 +41,11 @@ from .features import compare_features, feature_counts, halves
 from .figures import plot_sweep, sample_figures
 from .measure import default_jobs, finite, measure_tunes, public_record, summarise
 from .novelty import TrainingIndex
-from .report import num, pct, render_markdown
+from .report import num, pct, render_markdown, sample_label
 
 DEFAULT_N = 200
 DEFAULT_TEMPERATURES = (SAMPLING.temperature,)
+DEFAULT_DRAFTS = tuple(sorted({1, SAMPLING.drafts}))  # one draft, and the shipped default when it differs
 DEFAULT_KN_ORDERS = (5, 7)
 
 
@@ -57,6 +64,25 @@ def parse_temperatures(text):
     return values
 
 
+def parse_drafts(text):
+    """'1,4' -> (1, 4); a CharrnnError for anything that is not whole numbers of drafts."""
+    try:
+        values = tuple(int(v) for v in str(text).split(",") if v.strip())
+    except ValueError:
+        raise CharrnnError(f"--drafts: expected whole numbers separated by commas, got {text!r}") from None
+    return checked_drafts(values)
+
+
+def checked_drafts(values):
+    """The numbers of drafts to measure, each checked (charrnn.checks.check_drafts), as a tuple."""
+    values = tuple(values)
+    if not values:
+        raise CharrnnError("drafts: expected at least one number of drafts, such as 1 or 1,4")
+    for d in values:
+        check_drafts(d)
+    return values
+
+
 def load_model(model):
     """(model object, name): an object with generate/evaluate_bpc is used as it is; a path or None
     goes through charrnn.load (None: the pretrained model)."""
@@ -67,10 +93,12 @@ def load_model(model):
 
 
 def generate_tunes(model, n, temperature, random_seed=0, seed=SAMPLING.seed, max_chars=SAMPLING.max_chars,
-                   **options):
-    """n tunes from the model as ABC strings (`options`: generate's others, such as structure)."""
+                   drafts=1, **options):
+    """n tunes from the model as ABC strings, each the best of `drafts` (one: the model's own);
+    `options`: generate's others, such as structure."""
+    more = {"drafts": drafts} if drafts != 1 else {}  # a stand-in model need not know drafts
     tunes = model.generate(seed=seed, n=n, temperature=temperature, max_chars=max_chars,
-                           random_seed=random_seed, **options)
+                           random_seed=random_seed, **more, **options)
     return [getattr(t, "abc", t) for t in tunes]
 
 
@@ -111,24 +139,27 @@ class _Clock:
         return result
 
 
-def _temperature_tag(t):
-    return f"t{t:g}"
+def _sample_tag(t, drafts):
+    return f"t{t:g}" + (f"_d{drafts}" if drafts > 1 else "")
 
 
 def evaluate(model=None, data=None, out="report", n=DEFAULT_N, temperatures=DEFAULT_TEMPERATURES,
              random_seed=0, seed=SAMPLING.seed, max_chars=SAMPLING.max_chars, kn_orders=DEFAULT_KN_ORDERS, human_n=None,
-             jobs=None, plots=True, log=None):
-    """Measure a model and n of its tunes per temperature; write report.json, report.md and plots.
+             jobs=None, plots=True, log=None, drafts=(1,)):
+    """Measure a model and n of its tunes per temperature and number of drafts; write report.json,
+    report.md and plots.
 
     model: a run folder, None (the pretrained model) or a loaded model object.
     data: the corpus folder (default: the one the model was trained on, charrnn.corpus.model_corpus).
     human_n: measure only the first human_n held-out tunes (default: all of them).
+    drafts: drafts per tune, each value a set of tunes (> 1 needs the model's critic.json); with any
+        above 1, detectability is measured against the second half of the held-out tunes.
     jobs: processes that measure tunes (default: default_jobs(), one per CPU up to 4).
     Returns the report as a dict (what report.json holds).
     """
     if n < 1:
         raise CharrnnError(f"-n must be at least 1, got {n}")
-    temperatures = tuple(temperatures)
+    temperatures, drafts = tuple(temperatures), checked_drafts(drafts)
     if not temperatures or any(not 0 < t < float("inf") for t in temperatures):
         raise CharrnnError(f"temperatures must be positive and finite, got {temperatures}")
     jobs = default_jobs() if jobs is None else max(1, int(jobs))
@@ -136,6 +167,8 @@ def evaluate(model=None, data=None, out="report", n=DEFAULT_N, temperatures=DEFA
     started = time.perf_counter()
     out = check_out_folder(out)
     model, model_name = clock("load model", load_model, model)
+    if max(drafts) > 1 and hasattr(model, "critic"):
+        model.critic()  # no critic.json: say so now, not after the human tunes are measured
     if data is None:
         data = model_corpus(getattr(model, "folder", None) or default_weights_dir())
     corpus = load_corpus(data)
@@ -145,6 +178,7 @@ def evaluate(model=None, data=None, out="report", n=DEFAULT_N, temperatures=DEFA
         raise CharrnnError(f"{data}: valid.abc needs at least 2 held-out tunes to compare against")
 
     report = {"model": model_name, "data": str(data), "n": n, "temperatures": list(temperatures),
+              "drafts": list(drafts),
               "random_seed": random_seed, "seed": seed, "max_chars": max_chars, "jobs": jobs,
               "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
               "train_tunes": len(train_tunes), "human_tunes": len(human_tunes)}
@@ -152,6 +186,12 @@ def evaluate(model=None, data=None, out="report", n=DEFAULT_N, temperatures=DEFA
     index = clock("index training tunes", TrainingIndex, train_tunes)
     human = clock("measure held-out human tunes", measure_tunes, human_tunes, index, jobs=jobs)
     half_a, half_b = halves(human)
+    # The critic was fitted on the first half of the held-out tunes (charrnn critic fit): with drafts
+    # the judge compares every set with the second half, which the critic never saw.
+    unseen = len(corpus.valid_tunes) // 2
+    judged_on = human[unseen:] if max(drafts) > 1 else human
+    report["detectability_human"] = (f"held-out tunes {unseen + 1}-{unseen + len(judged_on)}, the half the critic "
+                                     "was not fitted on" if max(drafts) > 1 else "all held-out tunes")
     report["human"] = {
         "summary": {**summarise(human),
                     "nearest_score": clock("nearest training tunes of human tunes", score_summary, human_tunes, data)},
@@ -160,17 +200,17 @@ def evaluate(model=None, data=None, out="report", n=DEFAULT_N, temperatures=DEFA
     }
     human_counts = feature_counts(human)
     report["samples"] = []
-    for t in temperatures:
-        tag = _temperature_tag(t)
-        abcs = clock(f"generate ({tag})", generate_tunes, model, n, t, random_seed, seed, max_chars)
+    for t, d in [(t, d) for t in temperatures for d in drafts]:
+        tag = _sample_tag(t, d)
+        abcs = clock(f"generate ({tag})", generate_tunes, model, n, t, random_seed, seed, max_chars, d)
         tunes_file = f"tunes_{tag}.abc"
         (out / tunes_file).write_text("\n".join(a.rstrip("\n") + "\n" for a in abcs), encoding="utf-8")
         records = clock(f"measure generated tunes ({tag})", measure_tunes, abcs, index, jobs=jobs)
-        sample = {"temperature": t, "tunes_file": tunes_file,
+        sample = {"temperature": t, "drafts": d, "tunes_file": tunes_file,
                   "summary": {**summarise(records), "nearest_score": score_summary(abcs, data)},
                   "musical": compare_features(human, records),
                   "detectability": clock(f"detectability ({tag})", detectability,
-                                         human, records, random_seed),
+                                         judged_on, records, random_seed),
                   "examples": _examples(abcs, records),
                   "figures": {}}
         if plots:
@@ -178,8 +218,9 @@ def evaluate(model=None, data=None, out="report", n=DEFAULT_N, temperatures=DEFA
                                       feature_counts(records), human_counts)
         sample["tunes"] = [dict(public_record(r), index=i) for i, r in enumerate(records)]
         report["samples"].append(sample)
-    if plots and len(temperatures) > 1:
-        report["sweep_figure"] = plot_sweep(out / "sweep.png", report)
+    if plots and len(temperatures) > 1:  # over temperature, at the first number of drafts
+        sweep = [s for s in report["samples"] if s["drafts"] == drafts[0]]
+        report["sweep_figure"] = plot_sweep(out / "sweep.png", {**report, "samples": sweep})
     report["timings_s"] = dict(clock.spent, total=round(time.perf_counter() - started, 2))
     write_text_atomic(out / "report.json", json.dumps(_json_safe(report), indent=1, ensure_ascii=False))
     write_text_atomic(out / "report.md", render_markdown(report))
@@ -212,13 +253,15 @@ def _json_safe(value):
 # Command line
 
 
-def _temperatures_arg(text):
-    import argparse
+def _list_arg(parse):
+    def parsed(text):
+        import argparse
 
-    try:
-        return parse_temperatures(text)
-    except CharrnnError as e:  # argparse shows an ArgumentTypeError's own message
-        raise argparse.ArgumentTypeError(str(e).split(": ", 1)[-1]) from None
+        try:
+            return parse(text)
+        except CharrnnError as e:  # argparse shows an ArgumentTypeError's own message
+            raise argparse.ArgumentTypeError(str(e).split(": ", 1)[-1]) from None
+    return parsed
 
 
 def register_cli(subparsers):
@@ -227,8 +270,11 @@ def register_cli(subparsers):
     p.add_argument("--data", default=None,
                    help="corpus folder (default: the one the model was trained on, from its train_args.json)")
     p.add_argument("-n", type=int, default=DEFAULT_N, help=f"tunes per temperature (default {DEFAULT_N})")
-    p.add_argument("--temperatures", type=_temperatures_arg, default=DEFAULT_TEMPERATURES,
+    p.add_argument("--temperatures", type=_list_arg(parse_temperatures), default=DEFAULT_TEMPERATURES,
                    help="comma-separated sampling temperatures (default 1.0), e.g. 0.7,0.9,1.0,1.2")
+    p.add_argument("--drafts", type=_list_arg(parse_drafts), default=DEFAULT_DRAFTS,
+                   help="comma-separated drafts per tune, each a set of tunes, e.g. 1,4: the model's critic keeps "
+                        "each tune's most human draft (default " + ",".join(map(str, DEFAULT_DRAFTS)) + ")")
     p.add_argument("--random-seed", type=int, default=0)
     p.add_argument("--seed", default=SAMPLING.seed, help=r"text that starts every tune; '\n' for newlines")
     p.add_argument("--max-chars", type=int, default=SAMPLING.max_chars)
@@ -245,7 +291,7 @@ def run(args):
     report = evaluate(model=args.model, data=args.data, out=args.out, n=args.n,
                       temperatures=args.temperatures, random_seed=args.random_seed,
                       seed=args.seed.replace("\\n", "\n"), max_chars=args.max_chars, jobs=args.jobs,
-                      log=log)
+                      log=log, drafts=args.drafts)
     lk = report["likelihood"]
     if lk.get("model_error"):
         print(f"note: the model could not score the held-out text: {lk['model_error']}")
@@ -256,11 +302,12 @@ def run(args):
               f"{num(lk['form']['with_form'], 3)} (network alone {num(lk['form']['network'], 3)})")
     for s in report["samples"]:
         m = s["summary"]
-        print(f"T={s['temperature']:g}: valid {pct(m['valid_rate'])}, inner bars right "
+        print(f"{sample_label(s)}: valid {pct(m['valid_rate'])}, inner bars right "
               f"{pct(m['inner_bar_share'])}, repeated bars {pct(m['repeated_bar_share'])}, ends on the tonic "
               f"{pct(m['tonic_ending_rate'])}, abc2midi clean {pct(m['abc2midi_clean_rate'])}, "
               f"near-copies {pct(m['near_copy_rate'])}, nearest training tune {num(m['nearest_score'].get('p50'))} "
               f"(median; human {num(report['human']['summary']['nearest_score'].get('p50'))}), detectability AUC "
               f"{num((s['detectability'] or {}).get('auc'))}")
+    print(f"detectability: against {report['detectability_human']}")
     print(f"report: {Path(args.out) / 'report.md'} ({report['timings_s']['total']:.0f} s)")
     return 0

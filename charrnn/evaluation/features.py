@@ -1,17 +1,12 @@
 """MGEval-style musical statistics (Yang & Lerch 2018) of sets of measured tunes, and how two
-distributions compare (overlap area, KL divergence); feature_vector gives one tune's as numbers."""
+distributions compare (overlap area, KL divergence); feature_vector (charrnn.critic.features)
+gives one tune's as numbers."""
 from collections import Counter
 
 import numpy as np
 
-PITCH_CLASS_NAMES = ["C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"]
-NOTE_LENGTHS = ["1/32", "1/16", "1/12", "3/32", "1/8", "3/16", "1/4", "3/8", "1/2", "3/4", "1", "other"]
-
-
-def _intervals(pitches, limit=12):
-    """Steps between consecutive melody notes in semitones, clipped to +-limit (octave leaps)."""
-    return [max(-limit, min(limit, b - a)) for a, b in zip(pitches, pitches[1:])]
-
+# One tune as a vector of numbers (feature_vector) is the critic's too, so it lives below generation.
+from ..critic.features import NOTE_LENGTHS, PITCH_CLASS_NAMES, SHAPE_FEATURES, feature_vector, intervals  # noqa: F401
 
 FEATURES = {
     # name: (title, x-axis label, fixed category order or None for sorted-numeric / by-count)
@@ -36,7 +31,7 @@ def feature_counts(records):
         counts["pitch_class"].update(PITCH_CLASS_NAMES[p % 12] for p in pitches)
         if pitches:
             counts["pitch_range"][max(pitches) - min(pitches)] += 1
-        counts["interval"].update(_intervals(pitches))
+        counts["interval"].update(intervals(pitches))
         counts["note_length"].update(r["lengths"])
         counts["notes_per_bar"].update(r["notes_per_bar"])
         counts["key"][r["key"] or "none"] += 1
@@ -92,30 +87,3 @@ def compare_features(reference, candidate):
 def halves(items):
     """Two halves (even and odd positions) of a list: a human-vs-human ceiling."""
     return items[0::2], items[1::2]
-
-
-SHAPE_FEATURES = 5  # the last columns of feature_vector: bars, parts, bars per part, loops, outside the key
-
-
-def feature_vector(record):
-    """One tune's musical features as numbers: pitch-class, interval and note-length shares,
-    pitch range, mean notes per bar, the share of notes outside the key signature, and form: the
-    share of bars that repeat another bar, the share equal to the bar four later, whether it ends
-    on the tonic, bars, parts, bars per part and how often its most frequent bar comes (loops)
-    (None when the tune did not parse or has no notes)."""
-    if not record["parses"] or len(record["pitches"]) < 2:
-        return None
-    pitches = record["pitches"]
-    pc = np.bincount([p % 12 for p in pitches], minlength=12) / len(pitches)
-    steps = _intervals(pitches)
-    iv = np.bincount([s + 12 for s in steps], minlength=25) / len(steps)
-    lengths = Counter(record["lengths"])
-    ln = np.array([lengths[c] for c in NOTE_LENGTHS], dtype=float) / max(1, len(record["lengths"]))
-    per_bar = record["notes_per_bar"]
-    form = [record.get("bars_repeated", 0) / max(1, record.get("bars_measured", 0)),
-            record.get("bars_plus4_equal", 0) / max(1, record.get("bars_plus4", 0)),
-            {True: 1.0, False: 0.0}.get(record.get("ends_on_tonic"), 0.5)]
-    bars, parts = record.get("bars", 0), record.get("parts", 0)
-    shape = [bars, parts, bars / max(1, parts), record.get("bar_most", 0), record.get("outside_key", 0.0)]  # SHAPE_FEATURES, last
-    extra = [max(pitches) - min(pitches), float(np.mean(per_bar)) if per_bar else 0.0, *form, *shape]
-    return np.concatenate([pc, iv, ln, extra])

@@ -20,19 +20,18 @@ import threading
 import warnings
 from collections import Counter
 from contextlib import contextmanager, redirect_stderr
-from fractions import Fraction
 
 import numpy as np
 
 from ..abc.bars import structure_counts
 from ..abc.plan import structure_text, tune_plan
 from ..abc.header import has_full_header, header_field, normalise_key, normalise_meter, tonic_pitch_class
+from ..critic.features import form_counts, length_label
 from ..music.abc2midi import abc2midi_counts
 from ..tune import MIN_BARS, Tune, is_valid_tune
-from .features import NOTE_LENGTHS
+from .novelty import novelty
 
 LOOP_TIMES = 4  # a tune that plays one bar this many times (as written) loops
-from .novelty import novelty
 
 PARSE_TIMEOUT_S = 30  # music21 can crawl on pathological text; such a tune counts as invalid
 
@@ -82,23 +81,6 @@ def bar_signatures(measures):
     return bars
 
 
-def form_counts(bars):
-    """Phrase repetition of a tune's bar signatures: how many bars equal another bar of the tune,
-    and how many equal the bar four later (of those that have one)."""
-    counts = Counter(bars)
-    return {"bars_measured": len(bars), "bars_repeated": sum(counts[b] > 1 for b in bars),
-            "bar_most": max(counts.values(), default=0),
-            "bars_plus4": max(len(bars) - 4, 0),
-            "bars_plus4_equal": sum(bars[i] == bars[i + 4] for i in range(len(bars) - 4))}
-
-
-def _length_label(quarter_length):
-    """A note length as a fraction of a whole note ('1/8', '3/16', '1/12' = triplet eighth)."""
-    whole = Fraction(quarter_length).limit_denominator(96) / 4
-    label = f"{whole.numerator}/{whole.denominator}" if whole.denominator > 1 else str(whole.numerator)
-    return label if label in NOTE_LENGTHS else "other"
-
-
 def _outside_key(part, notes):
     """The share of sounding notes whose pitch class the key signature's scale lacks (accidentals
     that are heard: a C natural in D major, a G sharp in A minor)."""
@@ -126,7 +108,7 @@ def _score_measurements(score, abc):
     # A chord stands for its top note: the melody.
     pitches = [max(p.midi for p in n.pitches) for n in notes if n.pitches]
     found["pitches"] = pitches
-    found["lengths"] = [_length_label(n.duration.quarterLength) for n in notes]
+    found["lengths"] = [length_label(n.duration.quarterLength) for n in notes]
     found["notes_per_bar"] = [sum(1 for n in m.recurse().notes if _sounding(n)) for m in measures]
     found.update(form_counts(bar_signatures(measures)))
     found["outside_key"] = _outside_key(part, notes)

@@ -13,6 +13,12 @@ def num(x, digits=2):
     return "–" if x is None else f"{x:.{digits}f}"
 
 
+def sample_label(sample):
+    """'T = 1', or 'T = 1, best of 4 drafts' for a set the critic chose from."""
+    drafts = sample.get("drafts", 1)
+    return f"T = {sample['temperature']:g}" + (f", best of {drafts} drafts" if drafts > 1 else "")
+
+
 def _mean_overlap(comparison):
     values = [c["overlap"] for c in comparison.values() if c]
     return sum(values) / len(values) if values else None
@@ -68,7 +74,7 @@ def _table(header, rows):
 def render_markdown(report):
     """report.md: the numbers of report.json with short explanations, for musicians and engineers."""
     lk = report["likelihood"]
-    temps = [f"T = {s['temperature']:g}" for s in report["samples"]]
+    temps = [sample_label(s) for s in report["samples"]]
     md = [f"# Report card: {report['model']}", "",
           f"{report['n']} tunes generated per temperature from the seed `{report['seed']!r}` "
           f"(random seed {report['random_seed']}), each set measured beside the "
@@ -120,7 +126,7 @@ def _baseline_name(name):
 
 
 def _sample_section(report, s):
-    tag = f"T = {s['temperature']:g}"
+    tag = sample_label(s)
     summary, human = s["summary"], report["human"]["summary"]
     fig = s.get("figures", {})
     md = [f"## Generated tunes at {tag}", "",
@@ -181,10 +187,14 @@ def _sample_section(report, s):
         md += [f"![musical statistics]({fig['musical']})", ""]
     det, ceil = s["detectability"], report["human"]["detectability_ceiling"]
     md += ["### Detectability", "",
-           "A random forest learns to tell generated from human tunes using only the musical features "
-           "above (pitch-class, interval and note-length shares, pitch range, notes per bar), tested on "
+           "A random forest learns to tell generated from human tunes using only their features "
+           "(pitch-class, interval and note-length shares, pitch range, notes per bar, repeated bars, "
+           "the last note, and shape: bars, parts, bars per part, loops, notes outside the key), tested on "
            "tunes it did not learn from (5-fold cross-validation). ROC AUC 0.5 means it cannot tell "
-           "them apart; 1.0 means it always can.", "",
+           "them apart; 1.0 means it always can. Its human tunes: "
+           f"{report.get('detectability_human', 'all held-out tunes')}"
+           + (" (the critic that chose among the drafts is another classifier, fitted on the other half)."
+              if max(report.get("drafts", [1])) > 1 else "."), "",
            f"AUC {num(det and det['auc'])} ± {num(det and det['auc_std'])} (human half vs half: "
            f"{num(ceil and ceil['auc'])})." if det else "Too few parsable tunes to train the classifier.",
            ""]

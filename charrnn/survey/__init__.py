@@ -42,7 +42,7 @@ def _make_cli(args):
                       random_seed=args.random_seed, model=args.model, data=args.data,
                       temperature=args.temperature, program=args.program, tempo=args.tempo,
                       fade=args.fade, sample_rate=args.sample_rate, chords=args.chords,
-                      max_similarity=args.max_similarity)
+                      max_similarity=args.max_similarity, drafts=args.drafts)
     out = Path(args.out)
     print(f"{len(key)} clips -> {out / 'listen'}/ (send this folder; open survey.html)")
     print(f"answer key -> {out / 'answer_key.csv'} (keep it to yourself); "
@@ -72,6 +72,9 @@ def register_cli(subparsers):
     make.add_argument("--data", default=None, help="corpus folder whose valid.abc gives the human tunes "
                                                    "(default: the model's own, from its train_args.json)")
     make.add_argument("--temperature", type=float, default=SAMPLING.temperature)
+    make.add_argument("--drafts", type=int, default=SAMPLING.drafts,
+                      help="each machine tune is the best of this many drafts, chosen by the model's critic "
+                           f"(`charrnn critic fit`; default {SAMPLING.drafts})")
     make.add_argument("--program", default=None, metavar="N|NAME",
                       help="General MIDI program 0-127 or an instrument name (fiddle, flute, accordion, ...; "
                            "default: the fiddle), the same for every clip")

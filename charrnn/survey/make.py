@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from ..abc.header import header_field
-from ..checks import check_score
+from ..checks import check_drafts, check_score
 from ..corpus import load_corpus, model_corpus
 from ..errors import CharrnnError, check_out_folder
 from ..files import write_text_atomic
@@ -77,14 +77,18 @@ def _human_candidates(data, rng):
             yield tune, f"{data}/valid.abc X:{header_field(abc, 'X')}"
 
 
-def _machine_candidates(model, count, temperature, random_seed, max_tries):
-    """Valid generated tunes, in batches, stopping after max_tries tunes whatever their worth."""
+def _machine_candidates(model, count, temperature, random_seed, max_tries, drafts=1):
+    """Valid generated tunes, in batches, stopping after max_tries tunes whatever their worth
+    (each the best of `drafts`, which the critic chose)."""
     tried = batch = 0
+    more = {"drafts": drafts} if drafts != 1 else {}  # a stand-in model need not know drafts
     while tried < max_tries:
         n, seed = min(count, max_tries - tried), random_seed + batch
-        for i, tune in enumerate(model.generate(seed=SAMPLING.seed, n=n, temperature=temperature, random_seed=seed)):
+        tunes = model.generate(seed=SAMPLING.seed, n=n, temperature=temperature, random_seed=seed, **more)
+        for i, tune in enumerate(tunes):
             if tune.is_valid:
-                yield tune, f"seed='X:' temperature={temperature} random_seed={seed} n={n} index={i}"
+                yield tune, (f"seed='X:' temperature={temperature} random_seed={seed} n={n} index={i}"
+                             + (f" drafts={drafts}" if drafts != 1 else ""))
         tried, batch = tried + n, batch + 1
 
 
@@ -123,7 +127,7 @@ def _render_some(candidates, count, source, workdir, render, min_seconds):
 
 def make_survey(out, machine=10, human=10, seconds=30.0, random_seed=7, model=None, data=None,
                 temperature=SAMPLING.temperature, program=None, tempo=None, fade=2.0, sample_rate=44100, max_tries=None,
-                chords=False, max_similarity=MAX_SIMILARITY):
+                chords=False, max_similarity=MAX_SIMILARITY, drafts=SAMPLING.drafts):
     """Write a blinded listening survey to `out` (see the module docstring); returns the key rows.
 
     `model` is a run folder / weights path for charrnn.load, or an already-loaded model.
@@ -135,10 +139,12 @@ def make_survey(out, machine=10, human=10, seconds=30.0, random_seed=7, model=No
     carry chord symbols unevenly would give the source away.
     A generated tune whose nearest training tune scores above `max_similarity` (charrnn.similarity)
     is refused: a machine clip must not be a near-copy of a human tune.
+    drafts: each machine tune is the best of this many drafts, chosen by the model's critic.json.
     """
     if machine < 0 or human < 0 or machine + human == 0:
         raise CharrnnError("a survey needs at least one clip (--machine and --human are counts >= 0)")
     check_score("--max-similarity", max_similarity)
+    check_drafts(drafts)
     if seconds <= 0:
         raise CharrnnError(f"--seconds must be positive, not {seconds}")
     rule = sound_rule(program, tempo, chords)
@@ -148,6 +154,8 @@ def make_survey(out, machine=10, human=10, seconds=30.0, random_seed=7, model=No
         raise CharrnnError(f"{listen} is not empty: pick a new --out folder so old clips cannot mix in")
     if machine:
         model = as_model(model)  # load first: a bad --model should fail before minutes of rendering
+        if drafts > 1:
+            model.critic()  # and a model without critic.json
     if data is None:
         folder = getattr(model, "folder", None) or (default_weights_dir() if model is None else model)
         data = model_corpus(folder)
@@ -171,7 +179,8 @@ def make_survey(out, machine=10, human=10, seconds=30.0, random_seed=7, model=No
             chosen += [("human", *p) for p in picked]
         if machine:
             max_tries = max_tries or 5 * machine
-            candidates, refused = _machine_candidates(model, machine, temperature, random_seed, max_tries), []
+            candidates, refused = _machine_candidates(model, machine, temperature, random_seed, max_tries,
+                                                         drafts), []
             candidates = _new_enough(candidates, data, max_similarity, refused)
             picked, seen = _render_some(candidates, machine, "machine", work, render, min_seconds)
             print(f"survey: machine tunes whose nearest training tune scores above {max_similarity:.2f} are "
@@ -208,7 +217,8 @@ def make_survey(out, machine=10, human=10, seconds=30.0, random_seed=7, model=No
         writer.writerows(key)
     (out / "tunes.abc").write_text("\n".join(f"% {r['clip']} ({r['source']})\n{r['abc'].strip()}\n" for r in key),
                                    encoding="utf-8")
-    write_text_atomic(out / "README.md", _readme(key, rule, seconds, fade, sample_rate, random_seed, temperature))
+    write_text_atomic(out / "README.md", _readme(key, rule, seconds, fade, sample_rate, random_seed, temperature,
+                                                   drafts))
     return key
 
 
@@ -217,7 +227,7 @@ def _instrument_name(program):
     return f"{names[0]} (General MIDI program {program})" if names else f"General MIDI program {program}"
 
 
-def _readme(key, rule, seconds, fade, sample_rate, random_seed, temperature):
+def _readme(key, rule, seconds, fade, sample_rate, random_seed, temperature, drafts=1):
     """How the clips were made: what a reader of the results needs to judge them."""
     tempo = (f"{rule['tempo']:g} beats a minute for every clip (the meter's beat)" if rule["tempo"] else
              "by meter, the same for every clip of a meter: " + ", ".join(
@@ -227,10 +237,11 @@ def _readme(key, rule, seconds, fade, sample_rate, random_seed, temperature):
               if rule["chords"] else "none: guitar-chord symbols are silent, every clip is the melody alone")
     sources = {s: sum(r["source"] == s for r in key) for s in SOURCES}
     default = " (charrnn's default)" if rule["program"] == DEFAULT_PROGRAM else ""
+    best_of = f", each the best of {drafts} drafts by the model's critic" if drafts > 1 else ""
     return f"""# Listening survey: how the clips were made
 
 {sources['human']} human clips (held-out validation tunes) and {sources['machine']} machine clips (valid tunes
-generated at temperature {temperature:g}), shuffled with random seed {random_seed}. Send `listen/`; keep
+generated at temperature {temperature:g}{best_of}), shuffled with random seed {random_seed}. Send `listen/`; keep
 `answer_key.csv` and `tunes.abc` to yourself.
 
 Every clip was played the same way, so that only the music differs:
