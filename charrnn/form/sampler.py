@@ -14,7 +14,8 @@ import numpy as np
 
 from .cursor import LaneCursor
 from .plans import read_plans
-from .rules import BarCopies, Cadences, CharacterCache, HeaderFields, NotationRetry, PlannedParts
+from .parts import PlannedParts
+from .rules import BarCopies, Cadences, CharacterCache, HeaderFields, NotationRetry
 
 NOBODY = -1  # refused_by: no rule refused the lane's bar
 
