@@ -1,6 +1,7 @@
 """Rendered tunes by id: score (SVG, abcm2ps), audio (WAV, FluidSynth) and MIDI (music21).
 
     store = MediaStore()                  # a fresh temporary folder, removed by store.close()
+    store = MediaStore(folder, clear=True)  # that folder, emptied now and removed by store.close()
     item = store.render(abc, {"program": "flute", "tempo": 90, "chords": True})
     #  {"id", "abc", "valid", "score", "audio", "midi", "problems", "sound", "bar_boxes", "score_size"}
     store.sound(abc, {"program": 0})      # the audio (and MIDI) again in another sound: no score
@@ -22,21 +23,26 @@ from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from ..errors import CharrnnError
 from ..music.perform import check_options, tune_tempo
 from ..music.scorebars import bar_boxes, score_size
 from ..tune import MIN_BARS, Tune
 
 FILES = {"score.svg": "image/svg+xml", "audio.wav": "audio/wav", "tune.mid": "audio/midi"}
 MAX_ITEMS = 200
+UNMADE = {"score.svg": "no score: the engraver cannot read this text as music (check the header and the bars)",
+          "audio.wav": "no audio: the text does not play as music (try a lower temperature, or vary the bars "
+                       "that look wrong)"}
 WAV_RATE = 22050  # Hz: half of CD rate halves the audio work; a fiddle sounds the same
 
 
 class MediaStore:
-    def __init__(self, folder=None):
-        self._owned = folder is None
+    def __init__(self, folder=None, clear=False, max_items=MAX_ITEMS):
+        self._owned = folder is None or clear
         self.folder = Path(tempfile.mkdtemp(prefix="charrnn-composer-") if folder is None else folder)
+        if clear:  # what a killed server left: ids nobody can ask for any more
+            shutil.rmtree(self.folder, ignore_errors=True)
         self.folder.mkdir(parents=True, exist_ok=True)
+        self.max_items = max_items
         self._items = OrderedDict()  # id -> folder
         self._lock = threading.Lock()
 
@@ -66,7 +72,8 @@ class MediaStore:
         with ThreadPoolExecutor(1) as pool:
             wav = pool.submit(tune.to_wav, folder / "audio.wav", sample_rate=WAV_RATE, **options) if audio else None
             if score:
-                self._try("score.svg", lambda: tune.to_score(folder / "score.svg", annotate=True), made, problems)
+                self._try("score.svg", lambda: tune.to_score(folder / "score.svg", annotate=True, bar_numbers=True),
+                          made, problems)
             if wav is not None:
                 self._try("audio.wav", wav.result, made, problems)
         if bars:  # music21 reads it: its MIDI file is made when first asked for
@@ -100,18 +107,18 @@ class MediaStore:
 
     @staticmethod
     def _try(name, write, made, problems):
+        """write(); a failure is one problem in a musician's words (the tools' own words would name
+        their internals: 'music21 cannot parse ... string index out of range')."""
         try:
             write()
             made[name] = True
-        except CharrnnError as e:
-            problems.append(f"{name.split('.')[0]}: {e}")
-        except Exception as e:  # music21 internals on odd ABC: reported, never a crash
-            problems.append(f"{name.split('.')[0]}: {type(e).__name__}: {' '.join(str(e).split())[:200]}")
+        except Exception:  # CharrnnError from the tools, or music21 internals on odd ABC: never a crash
+            problems.append(UNMADE[name])
 
     def _remember(self, item_id, folder, tune, options):
         with self._lock:
             self._items[item_id] = (folder, tune, options, threading.Lock())
-            while len(self._items) > MAX_ITEMS:
+            while len(self._items) > self.max_items:
                 _, (old, _, _, _) = self._items.popitem(last=False)
                 shutil.rmtree(old, ignore_errors=True)
 
