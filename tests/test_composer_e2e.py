@@ -105,18 +105,18 @@ def test_compose_vary_listen_save_download(server, tmp_path):
         # Bar 5 clicked on the score itself: the box over its notes, laid over the SVG image.
         page.wait_for_function("document.getElementById('score').complete", timeout=30_000)
         page.click('#score-bars rect[data-bar="5"]')
-        assert page.eval_on_selector_all("#bars button.selected", "bs => bs.map(b => b.dataset.bar)") == ["5"]
+        assert page.eval_on_selector_all("#bars button[aria-pressed=true]", "bs => bs.map(b => b.dataset.bar)") == ["5"]
         assert page.get_attribute('#score-bars rect[data-bar="5"]', "class") == "selected"
         # Keyboard and text selection still select bars.
         page.focus('#bars button[data-bar="2"]')
         page.keyboard.press("Space")
-        assert page.eval_on_selector_all("#bars button.selected", "bs => bs.map(b => b.dataset.bar)") == ["2", "5"]
+        assert page.eval_on_selector_all("#bars button[aria-pressed=true]", "bs => bs.map(b => b.dataset.bar)") == ["2", "5"]
         page.keyboard.press("Space")
         start, end = page.evaluate("[+document.querySelector('#bars button[data-bar=\"3\"]').dataset.start,"
                                    " +document.querySelector('#bars button[data-bar=\"3\"]').dataset.end]")
         page.evaluate("([a, b]) => { const t = document.getElementById('abc'); t.focus(); t.setSelectionRange(a, b);"
                       " t.dispatchEvent(new MouseEvent('mouseup')); }", [start, end])
-        assert page.eval_on_selector_all("#bars button.selected", "bs => bs.map(b => b.dataset.bar)") == ["3"]
+        assert page.eval_on_selector_all("#bars button[aria-pressed=true]", "bs => bs.map(b => b.dataset.bar)") == ["3"]
         page.click('#score-bars rect[data-bar="3"]')  # off again
         page.click('#score-bars rect[data-bar="5"]')
 
@@ -163,7 +163,7 @@ def test_compose_vary_listen_save_download(server, tmp_path):
         page.fill("#temperature", "99")
         page.click("#compose")
         page.wait_for_selector("#error:not([hidden])")
-        assert "temperature" in page.text_content("#error")
+        assert "Temperature" in page.text_content("#error")
         page.fill("#temperature", "1")
         page.fill("#start", "|:DFA \u2603|")
         page.click("#compose")

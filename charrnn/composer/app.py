@@ -15,6 +15,7 @@ from contextlib import asynccontextmanager
 from importlib import resources
 from typing import Optional, Union
 
+import anyio
 from fastapi import FastAPI, Request
 from fastapi import Path as UrlPath
 from fastapi.exceptions import RequestValidationError
@@ -172,6 +173,19 @@ def model_label(model):
     return name if model.weights_file.name.startswith("best") else f"{name} ({model.weights_file.stem})"
 
 
+def warm_up(model, corpus):
+    """Read every start tune through the network, and the corpus' similarity index, before the
+    first request: otherwise they come out of some request's time budget (each start tune costs
+    a few hundred steps; the index, built once, seconds)."""
+    start = getattr(model, "start", None)
+    if start is not None and hasattr(start, "ids"):
+        start.take(len(start.ids))
+    try:
+        similar("X:1\nM:4/4\nL:1/8\nK:D\n|:DFAF dFAF|GBdB gBdB:|\n", k=1, corpus=corpus)
+    except CharrnnError:
+        pass  # no corpus: answers name no closest tune
+
+
 def check_size(abc, field="The ABC text"):
     """A CharrnnError when a tune is too long to engrave and play within a request's budget."""
     bars, notes = len(bar_spans(abc)), len(melody(abc))
@@ -198,6 +212,7 @@ def create_app(model, tunebook, media_folder=None, max_body=MAX_BODY, corpus=Non
 
     @asynccontextmanager
     async def lifespan(app):
+        await anyio.to_thread.run_sync(warm_up, model, corpus)
         yield
         media.close()  # the rendered files live as long as the server
 
