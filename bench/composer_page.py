@@ -17,8 +17,8 @@ def options(select_id):
 
 
 def lowest_temperature():
-    """The page's lowest temperature: the server's minimum (charrnn.composer.app.MIN_TEMPERATURE)."""
-    from charrnn.composer.app import MIN_TEMPERATURE
+    """The page's lowest temperature: the server's minimum (charrnn.composer.bodies.MIN_TEMPERATURE)."""
+    from charrnn.composer.bodies import MIN_TEMPERATURE
 
     return MIN_TEMPERATURE
 

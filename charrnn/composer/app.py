@@ -7,150 +7,43 @@
     client.post("/api/sound", json={"abc": abc, "program": "flute", "tempo": 90, "chords": False}).json()
     client.post("/api/compare", json={"abc": abc}).json()   # {"tune": ..., "closest": ...}: two scores
 
-Endpoints are plain `def`s, so FastAPI runs them in its threadpool: sampling and rendering never
-block the event loop, and two tabs compose at once (the NumPy sampler keeps its state per call).
-Bad input answers 4xx with {"error": "one line"}; files are looked up by generated id only.
+Sampling and rendering run in worker threads through a Workshop (work.py): at most SLOTS at
+once, each within BUDGET seconds, stopped when its client goes away (the page's Cancel), so the
+event loop never blocks and no request runs for minutes. Input is checked as music first
+(inputs.py: words are not bars, a tune to save or render must parse, sizes are bounded).
+Bad input answers 4xx with {"error": "one line"} in a musician's words (messages.py); a request
+past its budget or with no free slot 503; files are looked up by generated id only.
 """
 from contextlib import asynccontextmanager
 from importlib import resources
-from typing import Optional, Union
 
 import anyio
 from fastapi import FastAPI, Request
 from fastapi import Path as UrlPath
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
-from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException
 
 from ..abc.bars import bar_spans
 from ..abc.melody import bar_numbers, melody
-from ..checks import MAX_RANDOM_SEED, MAX_TEMPERATURE, MAX_TOP_K
 from ..errors import CharrnnError, Stopped
 from ..generator import default_weights_dir
 from ..similarity import similar
 from ..similarity.command import bar_runs
 from ..tune import Tune
+from .bodies import (MAX_BARS, MAX_BODY, MAX_NEW_CHARS, MAX_NOTES, Abc, BodyLimit, Compose, Continue, Fill,
+                     Render, Rename, Save, Vary)
 from .inputs import cap_bars, check_music, check_title, header_settings, honest_title
 from .media import FILES, MediaStore
 from .messages import field_message, for_people
 from .tunebook import Tunebook
 from .work import Busy, Gone, OutOfTime, Workshop
 
-MAX_BODY = 64 * 1024  # bytes; a long tune is ~1 KB
-MAX_ABC = 8000  # characters: a 64-bar reel with chords is ~1.5 KB
-MAX_BARS = 64  # written bars a tune may have here (a long reel played AABB writes 32): rendering 64 takes ~2.6 s
-MAX_NOTES = 640  # music21's parse grows with the notes: 8 a bar over 64 bars
-MAX_NEW_CHARS = 1200  # what one compose or continue may write: 64 bars of a reel with room to spare
-MIN_TEMPERATURE = 0.05  # the page's lowest: below it the network repeats one phrase for ever
 BUDGET = 6.0  # s one request may take, waiting, sampling and rendering (a 16-bar reel takes ~1 s)
 SLOTS = 2  # requests that sample or render at once: one per core; the others wait (within BUDGET)
-REQUEST_CANDIDATES = 64  # a page request's versions to rank: its time, not an argument's range
 STATIC = {"composer.js": "text/javascript; charset=utf-8", "composer.css": "text/css; charset=utf-8"}
 FAVICON = ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><ellipse cx="6" cy="12" rx="4" ry="3" '
            'fill="#333"/><rect x="9" y="1" width="1.6" height="11" fill="#333"/></svg>')
-
-
-# ------------------------------------------------------------------------------------- requests
-
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class Sound(_Body):
-    """How the audio and MIDI play: a General MIDI program or instrument name, beats a minute of the
-    meter's beat (None: the tune's Q:, else its meter's), guitar chords played or silent."""
-    program: Optional[Union[int, str]] = Field(None, union_mode="left_to_right")
-    tempo: Optional[float] = Field(None, gt=0, le=400)
-    chords: bool = True
-
-
-class Sampling(Sound):
-    temperature: float = Field(1.0, ge=MIN_TEMPERATURE, le=MAX_TEMPERATURE)
-    top_p: Optional[float] = Field(None, gt=0, le=1)
-    top_k: Optional[int] = Field(None, ge=1, le=MAX_TOP_K)
-    random_seed: Optional[int] = Field(None, ge=0, le=MAX_RANDOM_SEED)
-
-
-class Compose(Sampling):
-    meter: Optional[str] = Field(None, max_length=10)
-    key: Optional[str] = Field(None, max_length=20)
-    type: Optional[str] = Field(None, max_length=30)
-    title: Optional[str] = Field(None, max_length=100)
-    seed: str = Field("", max_length=5000)  # the tune's opening: a header, bars or both
-
-
-class Continue(Sampling):
-    abc: str = Field(min_length=1, max_length=MAX_ABC)
-
-
-class Vary(Sampling):
-    abc: str = Field(min_length=1, max_length=MAX_ABC)
-    bars: list[int] = Field(min_length=1, max_length=64)
-    candidates: int = Field(8, ge=1, le=REQUEST_CANDIDATES)
-
-
-class Fill(Sampling):
-    abc: str = Field(min_length=1, max_length=MAX_ABC)
-    candidates: int = Field(8, ge=1, le=REQUEST_CANDIDATES)
-
-
-class Abc(_Body):
-    abc: str = Field(min_length=1, max_length=MAX_ABC)
-
-
-class Render(Sound):
-    abc: str = Field(min_length=1, max_length=MAX_ABC)
-
-
-class Save(_Body):
-    abc: str = Field(min_length=1, max_length=MAX_ABC)
-    title: Optional[str] = Field(None, max_length=200)  # checked by check_title, in words
-    settings: dict = Field(default_factory=dict)
-
-
-class Rename(_Body):
-    title: str = Field(max_length=200)
-
-
-# ------------------------------------------------------------------------------------ middleware
-
-class BodyLimit:
-    """ASGI middleware: a request body over `limit` bytes gets 413 before any route reads it."""
-
-    def __init__(self, app, limit):
-        self.app, self.limit = app, limit
-
-    async def __call__(self, scope, receive, send):
-        if scope["type"] != "http":
-            return await self.app(scope, receive, send)
-        declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
-            return await _too_large(self.limit, scope, receive, send)
-        chunks, size, more = [], 0, True
-        while more:  # chunked bodies have no length up front: read at most limit + 1 bytes
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            chunks.append(message.get("body", b""))
-            size += len(chunks[-1])
-            if size > self.limit:
-                return await _too_large(self.limit, scope, receive, send)
-            more = message.get("more_body", False)
-        body, sent = b"".join(chunks), False
-
-        async def replay():
-            nonlocal sent
-            if sent:
-                return await receive()
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-
-        await self.app(scope, replay, send)
-
-
-async def _too_large(limit, scope, receive, send):
-    await _error(413, f"The request is too large (over {limit // 1024} KB); a tune needs a few KB.")(scope, receive, send)
 
 
 def _error(status, message):
