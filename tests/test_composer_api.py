@@ -345,3 +345,20 @@ def test_bar_numbers_titles_favicon_rename_and_media_folder(model, tmp_path):
     assert "\nT:The Boys\n" in honest_title(reel)
     assert honest_title(reel.replace("R:reel", "R:jig")) == reel.replace("R:reel", "R:jig")
     assert honest_title(reel, given_title="The Boys -- JIG") == reel
+
+
+def test_a_slow_playback_is_bounded(tmp_path):
+    """Defect 3: music21 takes tens of seconds on some tunes; the answer does not wait past its
+    budget: the score comes now, the audio is said to be late."""
+    from charrnn.composer.media import MediaStore
+
+    store = MediaStore(tmp_path / "media")
+    try:
+        start = time.perf_counter()
+        item = store.render(CHORDED, wait=0.0)
+        assert time.perf_counter() - start < 5 and item["score"] and item["audio"] is None
+        assert item["valid"] is False and any("no audio yet" in p for p in item["problems"])
+        again = store.render(CHORDED, wait=60)  # the parse went on in the background
+        assert again["audio"] and again["valid"]
+    finally:
+        store.close()

@@ -12,7 +12,7 @@ once, each within BUDGET seconds, stopped when its client goes away (the page's 
 event loop never blocks and no request runs for minutes. Input is checked as music first
 (inputs.py: words are not bars, a tune to save or render must parse, sizes are bounded).
 Bad input answers 4xx with {"error": "one line"} in a musician's words (messages.py); a request
-past its budget or with no free slot 503; files are looked up by generated id only.
+with no free slot within its budget 429, one past its budget 503; files are looked up by id only.
 """
 from contextlib import asynccontextmanager
 from importlib import resources
@@ -39,7 +39,8 @@ from .messages import field_message, for_people
 from .tunebook import Tunebook
 from .work import Busy, Gone, OutOfTime, Workshop
 
-BUDGET = 6.0  # s one request may take, waiting, sampling and rendering (a 16-bar reel takes ~1 s)
+BUDGET = 8.0  # s one request may take, waiting, sampling and rendering (a 16-bar reel takes ~1 s alone)
+RENDER_WAIT = 2.0  # s a render waits for its audio at least, even when sampling took the budget
 SLOTS = 2  # requests that sample or render at once: one per core; the others wait (within BUDGET)
 STATIC = {"composer.js": "text/javascript; charset=utf-8", "composer.css": "text/css; charset=utf-8"}
 FAVICON = ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><ellipse cx="6" cy="12" rx="4" ry="3" '
@@ -53,7 +54,7 @@ def _error(status, message):
 STOPPED = {  # why a request stopped early -> (status, message)
     OutOfTime: (503, f"This took longer than {BUDGET:g} seconds, so the composer stopped it. Try again: "
                      "a higher temperature or a shorter tune finishes sooner."),
-    Busy: (503, "The composer is busy with other requests; try again in a moment."),
+    Busy: (429, "The composer is busy with other requests; try again in a moment."),
     Gone: (499, "Cancelled."),
 }
 HTTP_WORDS = {404: "There is nothing at this address.", 405: "This address does not take that kind of request."}
@@ -140,13 +141,12 @@ def create_app(model, tunebook, media_folder=None, max_body=MAX_BODY, corpus=Non
         return dict(temperature=body.temperature, top_p=body.top_p, top_k=body.top_k, random_seed=body.random_seed,
                     cancelled=job.cancelled)
 
-    def answer(abc, settings, body, job=None):
+    def answer(abc, settings, body, job):
         """The answer for a tune: media, bars (with the numbers musicians give them), title, the
         settings it was made with (its own header's type, meter and key first), its closest tune."""
-        if job is not None:
-            job.check()  # sampling took the time: nothing to render for
-        tune = Tune(abc)
-        item = media.render(tune.abc, sound(body))
+        job.check()  # sampling took the time: nothing to render for
+        tune = media.tune(abc)
+        item = media.render(tune.abc, sound(body), wait=waiting(job))
         item.update(bars=bar_spans(tune.abc), numbers=bar_numbers(tune.abc), title=tune.title,
                     settings={**settings, **header_settings(tune.abc)}, closest=closest(tune.abc))
         return item
@@ -175,11 +175,16 @@ def create_app(model, tunebook, media_folder=None, max_body=MAX_BODY, corpus=Non
         check_size(abc)
         return abc
 
-    def readable(abc):
-        """A 400 when music21 cannot read the tune (the model could still, but nothing would play)."""
-        if not Tune(abc).parses:
+    def readable(abc, wait):
+        """A 400 when the text has no notes or music21 cannot read it (the model could still, but
+        nothing would play); a parse still running after `wait` s gets the benefit of the doubt."""
+        if not melody(abc) or media.parses(abc, wait=wait) is False:
             raise CharrnnError("The ABC text does not read as a tune with notes: check the header lines "
                                "(X:, M:, L:, K:) and the bars.")
+
+    def waiting(job):
+        """Seconds a render may still wait for music21 and FluidSynth within the job's budget."""
+        return max(job.left(), RENDER_WAIT)
 
     # ------------------------------------------------------------------ page
     @app.get("/")
@@ -236,7 +241,7 @@ def create_app(model, tunebook, media_folder=None, max_body=MAX_BODY, corpus=Non
         checked(body.abc)
 
         def work(job):
-            readable(body.abc)
+            readable(body.abc, waiting(job))
             tune = model.vary(body.abc, body.bars, candidates=body.candidates, **sampling(body, job))[0]
             return answer(tune.abc, body.model_dump(exclude={"abc"}), body, job)
 
@@ -257,7 +262,7 @@ def create_app(model, tunebook, media_folder=None, max_body=MAX_BODY, corpus=Non
         checked(body.abc)
 
         def work(job):
-            readable(body.abc)
+            readable(body.abc, waiting(job))
             return answer(body.abc, {}, body, job)
 
         return await workshop.run(request, work)
@@ -268,8 +273,8 @@ def create_app(model, tunebook, media_folder=None, max_body=MAX_BODY, corpus=Non
         checked(body.abc)
 
         def work(job):
-            readable(body.abc)
-            return media.sound(body.abc, sound(body))
+            readable(body.abc, waiting(job))
+            return media.sound(body.abc, sound(body), wait=waiting(job))
 
         return await workshop.run(request, work)
 
@@ -281,10 +286,10 @@ def create_app(model, tunebook, media_folder=None, max_body=MAX_BODY, corpus=Non
         checked(body.abc)
 
         def work(job):
-            readable(body.abc)
+            readable(body.abc, waiting(job))
             match = nearest_match(body.abc)
-            tune = {**media.score(body.abc), "title": Tune(body.abc).title}
-            other = media.score(match.abc)
+            tune = {**media.score(body.abc, wait=waiting(job)), "title": Tune(body.abc).title}
+            other = media.score(match.abc, wait=waiting(job))
             closest = {**match.as_dict(with_abc=True), "label": match.label(), "runs": bar_runs(match.bars),
                        "image": other["score"], "problems": other["problems"]}
             return {"tune": tune, "closest": closest}
@@ -312,7 +317,7 @@ def create_app(model, tunebook, media_folder=None, max_body=MAX_BODY, corpus=Non
     def tunebook_save(body: Save):
         title = check_title(body.title) if (body.title or "").strip() else None
         checked(body.abc)
-        readable(body.abc)
+        readable(body.abc, BUDGET)
         settings = {**body.settings, **header_settings(body.abc)}  # the tune's own type, meter and key
         return book.add(body.abc, title=title, settings=settings, model=model_name)
 

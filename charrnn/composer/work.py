@@ -6,7 +6,7 @@ stopped when its client goes away (the page's Cancel, a closed tab).
 
 A job's `cancelled()` says True once its client has gone or its budget is spent; the sampler asks
 it between steps (charrnn.nn.sampling) and ends with charrnn.errors.Stopped, which the app answers
-503 (Busy, OutOfTime) or 499 (Gone: nobody is listening). `job.check()` raises the same between the steps of
+429 (Busy), 503 (OutOfTime) or 499 (Gone: nobody is listening). `job.check()` raises the same between the steps of
 work that cannot be stopped midway (music21's parse, abcm2ps, FluidSynth: bounded by size instead).
 Waiting for a slot counts against the budget: on a busy machine a request is refused with a
 clear 503 rather than queued for minutes.
