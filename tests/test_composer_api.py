@@ -1,6 +1,7 @@
 """The composer's JSON API through FastAPI's TestClient: every endpoint, bad input, concurrency,
 and a tunebook that survives a restart. A tiny model keeps it fast."""
 import time
+from pathlib import Path
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -360,5 +361,23 @@ def test_a_slow_playback_is_bounded(tmp_path):
         assert item["valid"] is False and any("no audio yet" in p for p in item["problems"])
         again = store.render(CHORDED, wait=60)  # the parse went on in the background
         assert again["audio"] and again["valid"]
+    finally:
+        store.close()
+
+
+def test_slurred_triplets_play_back_in_seconds(tmp_path):
+    """Defect 3: a tune of slurred triplets the model wrote at temperature 0.05 took music21 12 s to
+    parse and 40 s to play; slurs do not sound, so the audio is made without them (the score keeps them)."""
+    from charrnn.composer.media import MediaStore, without_slurs
+
+    abc = (Path(__file__).parent / "data" / "slurred_triplets.abc").read_text()
+    assert "((3cBA)" in abc and "(3cBA" in without_slurs(abc) and "((3" not in without_slurs(abc)
+    assert without_slurs('T:(x)\nK:D\n"(A)"(3ABc (de)|') == 'T:(x)\nK:D\n"(A)"(3ABc de|'
+    store = MediaStore(tmp_path / "media")
+    try:
+        start = time.perf_counter()
+        item = store.render(abc, wait=60)
+        assert item["audio"] and item["valid"] and time.perf_counter() - start < 20
+        assert item["score"] and len(item["bar_boxes"]) == 22
     finally:
         store.close()
