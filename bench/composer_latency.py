@@ -58,6 +58,7 @@ def main():
                                 client.get(media).raise_for_status()
                     rows.append({"seconds": time.perf_counter() - t0, "status": r.status_code, **body,
                                  "bars": len(tune.get("bars", [])), "valid": tune.get("valid"),
+                                 "audio": bool(tune.get("audio")),
                                  "error": tune.get("error")})
         finally:
             proc.terminate()
@@ -68,6 +69,7 @@ def main():
               "temperature": lowest_temperature(), "max_s": round(max(seconds), 3),
               "p95_s": round(percentile(seconds, 0.95), 3), "median_s": round(statistics.median(seconds), 3),
               "not_200": sum(r["status"] != 200 for r in rows), "valid": sum(bool(r["valid"]) for r in rows),
+              "with_audio": sum(r["audio"] for r in rows),
               "max_bars": max(r["bars"] for r in rows),
               "floors_met": max(seconds) <= 5 and percentile(seconds, 0.95) <= 3}
     print(json.dumps(result))

@@ -342,6 +342,13 @@ def test_bar_numbers_titles_favicon_rename_and_media_folder(model, tmp_path):
         media = c.post("/api/render", json={"abc": TUNE}).json()
         assert media["numbers"][:2] == [0, 1] and ">2</text>" in c.get(media["score"]).text  # numbered score
     assert not (tmp_path / "book-media").exists()
+    from charrnn.composer.inputs import check_music
+    from charrnn.errors import CharrnnError
+
+    check_music("X:1\nK:D\nIdc | kB2 AG | tf2va>c bg |\n", "ABC")  # the model's own stray symbols pass
+    for words in ("Dear diary", "K:D\n|:DFA dfa|\nplay it again\n"):
+        with pytest.raises(CharrnnError, match="is words, not ABC music"):
+            check_music(words, "ABC")
     reel = "X:1\nT:The Boys -- JIG\nR:reel\nM:4/4\nL:1/8\nK:D\n|:DFAF dFAF|\n"
     assert "\nT:The Boys\n" in honest_title(reel)
     assert honest_title(reel.replace("R:reel", "R:jig")) == reel.replace("R:reel", "R:jig")

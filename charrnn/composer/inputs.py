@@ -6,8 +6,8 @@
     honest_title("The Boys -- JIG", "reel")                          # "The Boys" (a reel is no jig)
     cap_bars(abc, 64)                                                # the tune cut after its 64th bar
 
-Music is checked as text (charrnn.abc): letters outside notes, rests and the one-letter
-decorations mean words, not bars; a tune to save or render must also read in music21 (the app).
+Music is checked as text (charrnn.abc): two or more letters outside notes, rests and the
+one-letter decorations in one run of letters mean words, not bars; a tune to save or render must also read in music21 (the app).
 """
 import re
 
@@ -19,6 +19,10 @@ from ..errors import CharrnnError
 # spacer y and the one-letter decorations (~ is not a letter).
 MUSIC_LETTERS = set("ABCDEFGabcdefgzZxXyHLMOPSTuv")
 _WORD = re.compile(r"[^\W\d_]+")
+# Letters outside MUSIC_LETTERS in one run of letters that make it a word: the model itself
+# writes a stray one now and then ("kB2", "Idc": ABC's user-definable symbols), which abcm2ps and
+# music21 pass over; "tune", "Dear diary" or "I would like" hold two or more.
+WORDLIKE = 2
 DANCES = set(TYPE_METERS) | {"march", "air", "set dance", "barndance", "fling", "schottische", "slow air"}
 _DANCE_SUFFIX = re.compile(r"\s*(?:--|-|,|\()\s*(" + "|".join(sorted(DANCES, key=len, reverse=True))
                            + r")\)?\s*\.?$", re.I)
@@ -28,8 +32,9 @@ def check_music(text, field):
     """A CharrnnError naming `field` when the body of `text` holds words rather than notes."""
     body = split_header(text)[1] if re.search(r"^K:", text, re.M) else text
     for word in _WORD.finditer(mask(body)):
-        if not set(word.group()) <= MUSIC_LETTERS:
-            words = " ".join(body[word.start():].split())
+        if sum(c not in MUSIC_LETTERS for c in word.group()) >= WORDLIKE:
+            line_start = body.rfind("\n", 0, word.start()) + 1  # the line it is on, as the musician wrote it
+            words = " ".join(body[line_start:].split("\n", 1)[0].split())
             shown = words if len(words) <= 30 else words[:27] + "..."
             raise CharrnnError(f"{field}: '{shown}' is words, not ABC music. Write notes as letters A-G and "
                                "a-g (z is a rest) with | between the bars, e.g. |:DFA dfa|")
