@@ -86,20 +86,21 @@ def site(tmp_path_factory, tiny_corpus):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 120
-    while not srv.started and time.time() < deadline:
-        time.sleep(0.05)
-    assert srv.started, "uvicorn did not start"
     # One BLAS thread, as `charrnn serve` sets (charrnn.composer.server.one_blas_thread): on a loaded
     # 2-core machine BLAS's own threads spin against each other and a vary takes seconds, not 0.5 s.
-    with sync_api.sync_playwright() as p, threadpool_limits(1, user_api="blas"):
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield SimpleNamespace(url=f"http://127.0.0.1:{port}", app=app, browser=browser)
-        browser.close()
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with threadpool_limits(1, user_api="blas"):
+        thread = threading.Thread(target=srv.run, daemon=True)
+        thread.start()
+        deadline = time.time() + 120
+        while not srv.started and time.time() < deadline:
+            time.sleep(0.05)
+        assert srv.started, "uvicorn did not start"
+        with sync_api.sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            yield SimpleNamespace(url=f"http://127.0.0.1:{port}", app=app, browser=browser)
+            browser.close()
+        srv.should_exit = True
+        thread.join(timeout=10)
 
 
 @pytest.fixture

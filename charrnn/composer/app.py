@@ -28,6 +28,7 @@ from ..abc.bars import bar_spans
 from ..abc.melody import bar_numbers, melody
 from ..errors import CharrnnError, Stopped
 from ..generator import default_weights_dir
+from ..nn.stepnet import blas_threads
 from ..similarity import similar
 from ..similarity.command import bar_runs
 from ..tune import Tune
@@ -73,7 +74,8 @@ def warm_up(model, corpus):
     a few hundred steps; the index, built once, seconds)."""
     start = getattr(model, "start", None)
     if start is not None and hasattr(start, "ids"):
-        start.take(len(start.ids))
+        with blas_threads():  # BLAS's own threads made this 10x slower on a busy 2-core machine
+            start.take(len(start.ids))
     try:
         similar("X:1\nM:4/4\nL:1/8\nK:D\n|:DFAF dFAF|GBdB gBdB:|\n", k=1, corpus=corpus)
     except CharrnnError:
