@@ -53,7 +53,7 @@ def _error(status, message):
 
 
 STOPPED = {  # why a request stopped early -> (status, message)
-    OutOfTime: (503, f"This took longer than {BUDGET:g} seconds, so the composer stopped it. Try again: "
+    OutOfTime: (503, "This took longer than {budget:g} seconds, so the composer stopped it. Try again: "
                      "a higher temperature or a shorter tune finishes sooner."),
     Busy: (429, "The composer is busy with other requests; try again in a moment."),
     Gone: (499, "Cancelled."),
@@ -120,7 +120,7 @@ def create_app(model, tunebook, media_folder=None, max_body=MAX_BODY, corpus=Non
     @app.exception_handler(Stopped)
     def stopped(request, exc):
         status, message = STOPPED.get(type(exc), STOPPED[OutOfTime])
-        return _error(status, message)
+        return _error(status, message.format(budget=workshop.budget))
 
     @app.exception_handler(CharrnnError)
     def bad_input(request, exc):
