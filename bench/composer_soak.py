@@ -5,9 +5,9 @@
 Each client draws its next request from a mix: compose, vary, fill, render, sound, bars and the
 tunebook (save, list, open, rename, delete), each with a valid body or an invalid one (bad
 numbers, words for notes, a too-long tune, unknown fields, broken JSON, huge ids). Floors:
-no 5xx (a 503 "took longer than 8 seconds" counts; a 429 "busy, try again" does not), no request over
-10 s, the server's memory (RSS) flat after warm-up (the last quarter's peak within 10% and
-50 MB of the first quarter's), the tunebook intact (every tune saved and not deleted is listed
+no 5xx (a 503 "took longer than 8 seconds" counts, and a dropped connection as 599; a 429
+"busy, try again" does not), no request over 10 s, the server's memory (RSS) flat after warm-up
+(the last quarter's peak at most 50 MB or 10% over the first quarter's), the tunebook intact (every tune saved and not deleted is listed
 with its title, opens and parses; SQLite's integrity check passes). Bounded by --requests and
 --max-seconds. Prints one JSON line, then a table per kind of request.
 """
@@ -56,10 +56,16 @@ class Soak:
             while self.next_ticket() is not None:
                 kind, valid, method, path, body = self.draw(rng, tunes)
                 t0 = time.perf_counter()
-                if body is bytes:
-                    r = http.request(method, path, content=b"{nope", headers={"Content-Type": "application/json"})
-                else:
-                    r = http.request(method, path, json=body)
+                try:
+                    if body is bytes:
+                        r = http.request(method, path, content=b"{nope", headers={"Content-Type": "application/json"})
+                    else:
+                        r = http.request(method, path, json=body)
+                except httpx.TransportError as e:  # the server dropped the connection: a failure, counted
+                    with self.lock:
+                        self.rows.append({"kind": kind, "valid": valid, "status": 599, "seconds": time.perf_counter() - t0,
+                                          "error": f"connection: {e}"})
+                    continue
                 seconds = time.perf_counter() - t0
                 answer = r.json() if r.headers.get("content-type", "").startswith("application/json") else {}
                 self.learn(kind, r, answer, tunes, body)
@@ -172,6 +178,8 @@ def main():
             watcher.join()
             book = tunebook_intact(url, tmp, soak.saved)
             wall = time.time() - soak.started
+            if any(r["status"] >= 500 for r in soak.rows):  # the server's own account, before tmp goes
+                print((Path(tmp) / "server.log").read_text()[-3000:], file=sys.stderr)
         finally:
             proc.terminate()
             proc.wait(timeout=30)

@@ -388,3 +388,13 @@ def test_slurred_triplets_play_back_in_seconds(tmp_path):
         assert item["score"] and len(item["bar_boxes"]) == 22
     finally:
         store.close()
+
+
+def test_odd_lengths_the_model_writes_are_no_500(client):
+    """The soak found a 500: 'A/0' (a length the model writes at high temperature) divided by zero
+    in the text reading behind bar numbers and the closest tune."""
+    odd = TUNE.replace("BAG FED", "BA/0G FED")
+    for path, body in (("/api/render", {"abc": odd}), ("/api/bars", {"abc": odd}),
+                       ("/api/vary", {"abc": odd, "bars": [2], "random_seed": 1})):
+        r = client.post(path, json=body)
+        assert r.status_code in (200, 400), (path, r.text)

@@ -52,13 +52,15 @@ def key_signature(key_value):
 
 
 def note_length(text):
-    """A length suffix as a fraction of the unit: '' -> 1, '3' -> 3, '/' -> 1/2, '3/2', '//' -> 1/4."""
+    """A length suffix as a fraction of the unit: '' -> 1, '3' -> 3, '/' -> 1/2, '3/2', '//' -> 1/4 ('/0' -> 1)."""
     number, slash, rest = text.partition("/")
     length = Fraction(int(number) if number else 1)
     if not slash:
         return length
     digits = rest.replace("/", "")
-    return length / (int(digits) if digits else 2 ** (1 + rest.count("/")))
+    divisor = int(digits) if digits else 2 ** (1 + rest.count("/"))
+    return length / divisor if divisor else length  # 'A/0' (the model writes it now and then): read as 'A'
+
 
 
 def _pitch(acc, letter, octave, signature, carried):

@@ -148,7 +148,12 @@ class MediaStore:
 
     @staticmethod
     def _tempo(tune):
-        return tune_tempo(tune.to_stream()) if tune.parses else None
+        """The tune's own tempo, or None (music21 divides by a zero beat on some meters the model
+        writes: seen once in 500 soak requests, a 500 before this)."""
+        try:
+            return tune_tempo(tune.to_stream()) if tune.parses else None
+        except Exception:
+            return None
 
     @staticmethod
     def _try(name, write, made, problems):
