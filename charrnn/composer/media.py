@@ -60,7 +60,7 @@ class MediaStore:
             shutil.rmtree(self.folder, ignore_errors=True)
         self.folder.mkdir(parents=True, exist_ok=True)
         self.max_items = max_items
-        self._items = OrderedDict()  # id -> folder
+        self._items = OrderedDict()  # id -> (folder, text, sound options, lock): texts, not parses (memory)
         self._tunes = OrderedDict()  # text -> Tune (its music21 parse), newest last
         self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix="media")  # parses and audio
@@ -132,7 +132,7 @@ class MediaStore:
         plays = bars is not None and ("audio.wav" in made if audio else bars > 0)
         if plays and bars < MIN_BARS:
             problems.append(f"only {bars} bars (a tune needs at least {MIN_BARS})")
-        self._remember(item_id, folder, tune, options)
+        self._remember(item_id, folder, abc, options)
         urls = {name: f"/api/media/{item_id}/{name}" if name in made else None for name in FILES}
         svg = (folder / "score.svg").read_text(encoding="utf-8") if "score.svg" in made else ""
         return {"id": item_id, "abc": abc, "valid": plays and bars >= MIN_BARS,
@@ -165,9 +165,9 @@ class MediaStore:
         except Exception:  # CharrnnError from the tools, or music21 internals on odd ABC: never a crash
             problems.append(UNMADE[name])
 
-    def _remember(self, item_id, folder, tune, options):
+    def _remember(self, item_id, folder, abc, options):
         with self._lock:
-            self._items[item_id] = (folder, tune, options, threading.Lock())
+            self._items[item_id] = (folder, abc, options, threading.Lock())
             while len(self._items) > self.max_items:
                 _, (old, _, _, _) = self._items.popitem(last=False)
                 shutil.rmtree(old, ignore_errors=True)
@@ -177,14 +177,14 @@ class MediaStore:
         if name not in FILES:
             return None
         with self._lock:
-            folder, tune, options, lock = self._items.get(item_id, (None, None, None, None))
+            folder, abc, options, lock = self._items.get(item_id, (None, None, None, None))
         if folder is None:
             return None
         if name == "tune.mid":
             with lock:
                 if not (folder / name).is_file():
                     try:
-                        tune.to_midi(folder / name, **options)
+                        self.tune(abc).to_midi(folder / name, **options)  # parsed again if it has aged out
                     except Exception:  # CharrnnError or music21 internals: no file
                         return None
         return folder / name if (folder / name).is_file() else None
