@@ -4,6 +4,13 @@ change the instrument and tempo, check the score and the audio, save to the tune
 
     python -m pytest -q tests/test_composer_e2e.py
     CHARRNN_SCREENSHOT=docs/composer.png python -m pytest -q tests/test_composer_e2e.py   # the README's picture
+    CHARRNN_SCREENSHOTS=docs python -m pytest -q tests/test_composer_e2e.py   # docs/composer-error.png, -progress.png
+
+One server (the shipped model behind a wrapper that makes "Slow ..." tunes take 3 s) and one
+Chromium serve the module; each test has its own page and localStorage. A test per defect found
+in the composer (errors off-screen, no progress or cancel, typing during a request, undo that
+lost edits, an opened tune's settings, input accepted that should not be, developer speak,
+keyboard and screen readers, and smaller ones).
 """
 import os
 import socket
