@@ -48,18 +48,18 @@ def main():
     model = charrnn.load(args.model)
     with tempfile.TemporaryDirectory() as tmp, TestClient(create_app(model, Path(tmp) / "book.sqlite")) as client:
         settings = {"type": "reel", "meter": "4/4", "key": "D", "temperature": 0.9}
-        first, _ = timed(client, "/api/compose", {**settings, "seed": 0})
+        first, _ = timed(client, "/api/compose", {**settings, "random_seed": 0})
         compose, vary = [], []
         seed = 1
         while len(compose) < args.repeats and seed < 100:
-            seconds, tune = timed(client, "/api/compose", {**settings, "seed": seed})
+            seconds, tune = timed(client, "/api/compose", {**settings, "random_seed": seed})
             seed += 1
             bars = Tune(tune["abc"]).bars
             if not tune["valid"]:
                 continue
             compose.append({"seconds": round(seconds, 3), "bars": bars, "has_audio": bool(tune["audio"])})
             seconds, varied = timed(client, "/api/vary", {"abc": tune["abc"], "bars": [5, 6], "candidates": 8,
-                                                          "seed": seed, "temperature": 0.9})
+                                                          "random_seed": seed, "temperature": 0.9})
             vary.append({"seconds": round(seconds, 3), "bars": Tune(varied["abc"]).bars})
     print(json.dumps({"cpus": os.cpu_count(), "first_compose_s": round(first, 3),
                       "compose_median_s": statistics.median(r["seconds"] for r in compose),

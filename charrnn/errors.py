@@ -12,6 +12,11 @@ class CharrnnError(ValueError):
     """Bad input: a file, a folder, a checkpoint or an argument we cannot use."""
 
 
+class Stopped(CharrnnError):
+    """Work stopped because its caller no longer wants the answer: a cancelled request, or one
+    whose time budget is spent (the composer's requests; see charrnn.nn.sampling's `cancelled`)."""
+
+
 class UnknownCharactersError(CharrnnError):
     """Text holds characters that the model's vocabulary does not know."""
 

@@ -62,12 +62,12 @@ def bar_verdict(text, ch, bars):
     return 1 if done == bars else 0
 
 
-def _sample_title(model, rng, temperature, top_k, top_p):
+def _sample_title(model, rng, temperature, top_k, top_p, cancelled=None):
     net, vocab = model.net, model.vocab
     state = model.start.take(1, rng)
     logits = feed(net, state, "X:1\nT:", vocab, 1)
     texts, ok, _, _ = sample_until(net, vocab, state, logits, lambda lane, ch, text: ch == "\n", rng,
-                                    temperature, top_k, top_p, limit=60)
+                                    temperature, top_k, top_p, limit=60, cancelled=cancelled)
     title = texts[0].strip().replace("%", "")
     return title if ok[0] else title[:40]
 
@@ -101,17 +101,20 @@ def put_titles_back(text, pairs):
 # ----------------------------------------------------------------------------------- public API
 
 def continue_tune(model, abc="", n=1, temperature=1.0, top_k=None, top_p=None, random_seed=None,
-                  max_new_chars=1500, form=True, structure=None, **header):
+                  max_new_chars=1500, form=True, structure=None, cancelled=None, **header):
     """n tunes that keep `abc` (a header, or a header and bars, possibly ending mid-bar) and
     write on to the tune's end; header controls (title/type/meter/length/key) set fields first.
     `form=True` writes with the model's form.json when it has one (bars of the tune, the opening's
     included, come back; parts close on the tonic; each tune draws a plan of parts), as generate
-    does; `structure` ("AABB:8", charrnn.abc.plan) is the plan, the opening's parts and bars counted."""
+    does; `structure` ("AABB:8", charrnn.abc.plan) is the plan, the opening's parts and bars counted.
+    `cancelled` (a function of no arguments, asked between steps; True ends the work with
+    charrnn.errors.Stopped): the composer's way to stop a request nobody waits for. vary and fill
+    take it too."""
     check_sampling(temperature, top_k, top_p, random_seed)
     plan = None if structure is None else parse_structure(structure)
     check_whole("n", n, 1, MAX_LANES)
     rng = np.random.default_rng(random_seed)
-    prefix = with_header(abc, lambda: _sample_title(model, rng, temperature, top_k, top_p), **header)
+    prefix = with_header(abc, lambda: _sample_title(model, rng, temperature, top_k, top_p, cancelled), **header)
     prefix = re.sub(r"\n\s*\n[\s\n]*$", "\n", prefix)  # a blank line would end the tune
     prefix, titles = readable_titles(prefix, model.vocab)
     model.vocab.encode(prefix, where="tune")  # unknown characters named before any sampling
@@ -127,12 +130,13 @@ def continue_tune(model, abc="", n=1, temperature=1.0, top_k=None, top_p=None, r
     hook = None if form is None and plan is None else FormSampler(form, model.vocab, prefix, n, rng, structure=plan)
     out, length, _ = sample_lanes(net=model.net, state=state, logits=logits, prime=prefix,
                                    max_chars=limit, rng=rng, vocab=model.vocab,
-                                   temperature=temperature, top_k=top_k, top_p=top_p, hook=hook)
+                                   temperature=temperature, top_k=top_k, top_p=top_p, hook=hook,
+                                   cancelled=cancelled)
     return [Tune(put_titles_back((prefix + model.vocab.decode(out[i, :length[i]])).rstrip("\n") + "\n", titles))
             for i in range(n)]
 
 
-def _resample_bars(model, abc, numbers, n, candidates, rng, sampling, stop_at_wildcard):
+def _resample_bars(model, abc, numbers, n, candidates, rng, sampling, stop_at_wildcard, cancelled=None):
     spans = bar_spans(abc)
     if not spans:
         raise CharrnnError("the tune has no bars (write them after the K: line)")
@@ -160,7 +164,7 @@ def _resample_bars(model, abc, numbers, n, candidates, rng, sampling, stop_at_wi
             return bar_verdict(text, ch, len(run))
 
         got, ok, ends, end_logits = sample_until(net, vocab, state, logits, stop, rng, **sampling,
-                                                  limit=BAR_CHARS * len(run))
+                                                  limit=BAR_CHARS * len(run), cancelled=cancelled)
         got = [g.strip() for g in got]
         scores = log_likelihood(net, ends, end_logits, follow_ids) if len(follow_ids) else np.zeros(candidates)
         original = " ".join(base[start:end].split())
@@ -192,7 +196,7 @@ def _prepare(model, abc, header, temperature, top_k, top_p, random_seed):
 
 
 def vary(model, abc, bars, n=1, candidates=8, temperature=1.0, top_k=None, top_p=None, random_seed=None,
-         **header):
+         cancelled=None, **header):
     """n new versions of the tune (best first) with the chosen bars (1-based) written anew:
     `candidates` samples after the text before them, ranked by the likelihood of what follows."""
     if isinstance(bars, (int, np.integer)):
@@ -202,12 +206,12 @@ def vary(model, abc, bars, n=1, candidates=8, temperature=1.0, top_k=None, top_p
     abc, titles = _prepare(model, abc, header, temperature, top_k, top_p, random_seed)
     sampling = dict(temperature=temperature, top_k=top_k, top_p=top_p)
     tunes = _resample_bars(model, abc, list(bars), n, max(candidates, n), np.random.default_rng(random_seed),
-                          sampling, stop_at_wildcard=False)
+                          sampling, stop_at_wildcard=False, cancelled=cancelled)
     return [Tune(put_titles_back(t.abc, titles)) for t in tunes]
 
 
 def fill(model, abc, n=1, candidates=8, temperature=1.0, top_k=None, top_p=None, random_seed=None,
-         **header):
+         cancelled=None, **header):
     """n versions of the tune with each bar written as `*` filled in, as `vary` does."""
     abc, titles = _prepare(model, abc, header, temperature, top_k, top_p, random_seed)
     wild = [i + 1 for i, (s, e) in enumerate(bar_spans(abc)) if abc[s:e].strip() == "*"]
@@ -215,5 +219,5 @@ def fill(model, abc, n=1, candidates=8, temperature=1.0, top_k=None, top_p=None,
         raise CharrnnError("no bars written as * to fill (write a bar as | * |)")
     sampling = dict(temperature=temperature, top_k=top_k, top_p=top_p)
     tunes = _resample_bars(model, abc, wild, n, max(candidates, n), np.random.default_rng(random_seed),
-                          sampling, stop_at_wildcard=True)
+                          sampling, stop_at_wildcard=True, cancelled=cancelled)
     return [Tune(put_titles_back(t.abc, titles)) for t in tunes]

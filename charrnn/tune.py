@@ -97,10 +97,12 @@ class Tune:
         """Render audio through FluidSynth (see charrnn.music.audio.write_wav); returns the path."""
         return audio.write_wav(self.playable_stream(), path, title=self.title, **options)
 
-    def to_score(self, path, fmt=None, annotate=False):
+    def to_score(self, path, fmt=None, annotate=False, bar_numbers=False):
         """Engrave sheet music (SVG, PNG, PDF or MusicXML by the path's suffix; annotate: an SVG whose
-        notes carry their place in the text, see charrnn.music.scorebars); returns the path."""
-        return engrave.write_score(self.abc, path, fmt, parsed=self.playable_stream, annotate=annotate)
+        notes carry their place in the text, see charrnn.music.scorebars; bar_numbers: numbered
+        bars, a pickup not counted); returns the path."""
+        return engrave.write_score(self.abc, path, fmt, parsed=self.playable_stream, annotate=annotate,
+                                   bar_numbers=bar_numbers)
 
     def nearest(self, k=5, corpus=None):
         """The k corpus tunes nearest to this one (charrnn.similarity.similar): is it new?"""

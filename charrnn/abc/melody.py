@@ -7,6 +7,8 @@ The key signature (K:, with its mode) and accidentals carried through a bar make
 note lengths follow L:, broken rhythm (> <), tuplets and ties between equal pitches. Grace notes,
 decorations, chord symbols and rests are not notes; a chord is heard as its top note. Repeats are
 read as written (neither expanded nor dropped). charrnn.similarity builds its profiles on this.
+
+    bar_numbers("M:6/8\nL:1/8\nK:D\nA|DFA dfa|gfe dcB|")  ->  [0, 1, 2]   (0: the pickup)
 """
 import re
 from bisect import bisect_right
@@ -14,7 +16,7 @@ from fractions import Fraction
 from typing import NamedTuple
 
 from .bars import bar_lines, bar_spans, mask
-from .header import normalise_key, split_header
+from .header import header_field, normalise_key, normalise_meter, split_header
 
 _STEP = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
 _FIFTHS = {"C": 0, "G": 1, "D": 2, "A": 3, "E": 4, "B": 5, "F": -1}  # sharps of the major key on that letter
@@ -58,13 +60,15 @@ def scale_pitch_classes(key_value):
 
 
 def note_length(text):
-    """A length suffix as a fraction of the unit: '' -> 1, '3' -> 3, '/' -> 1/2, '3/2', '//' -> 1/4."""
+    """A length suffix as a fraction of the unit: '' -> 1, '3' -> 3, '/' -> 1/2, '3/2', '//' -> 1/4 ('/0' -> 1)."""
     number, slash, rest = text.partition("/")
     length = Fraction(int(number) if number else 1)
     if not slash:
         return length
     digits = rest.replace("/", "")
-    return length / (int(digits) if digits else 2 ** (1 + rest.count("/")))
+    divisor = int(digits) if digits else 2 ** (1 + rest.count("/"))
+    return length / divisor if divisor else length  # 'A/0' (the model writes it now and then): read as 'A'
+
 
 
 def _pitch(acc, letter, octave, signature, carried):
@@ -141,3 +145,19 @@ def melody(abc):
                 notes.append(Note(pitch, length, bar))
             tied = bool(tie)
     return [Note(n.pitch, float(n.length), n.bar) for n in notes]
+
+
+def bar_numbers(abc):
+    """The number a musician (and abcm2ps -j) gives each bar of bar_spans(abc): 0 for an opening
+    pickup, a first bar whose notes last less than the meter asks, then 1, 2, ... A first bar with
+    a rest in it (melody leaves rests out) or a tune without a meter counts from 1."""
+    spans = bar_spans(abc)
+    meter = normalise_meter(header_field(abc, "M"))
+    try:
+        full = Fraction(meter) if meter else None
+    except (ValueError, ZeroDivisionError):
+        full = None
+    first = abc[spans[0][0]:spans[0][1]] if spans else ""
+    heard = sum(Fraction(n.length).limit_denominator(256) for n in melody(abc) if n.bar == 0) if full else 0
+    pickup = bool(full) and len(spans) > 1 and 0 < heard < full and not re.search(r"[zx]", mask(first))
+    return [i + (0 if pickup else 1) for i in range(len(spans))]

@@ -3,8 +3,9 @@
     charrnn serve [--model DIR] [--host 127.0.0.1] [--port 8000] [--tunebook FILE]
     python -m charrnn serve --model runs/folk --port 8001
 
-Stop it with Ctrl-C: every tunebook write is already committed; the rendered media
-(a temporary folder) are removed.
+Stop it with Ctrl-C: every tunebook write is already committed; the rendered media (a folder
+beside the tunebook, e.g. tunebook-media/) are removed, and a killed server's are cleared at the
+next start, so nothing is left in /tmp.
 """
 import os
 from pathlib import Path

@@ -17,12 +17,13 @@ PNG_DPI = 110
 SCORE_FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".musicxml": "musicxml", ".xml": "musicxml"}
 
 
-def write_score(abc, path, fmt=None, parsed=None, annotate=False):
+def write_score(abc, path, fmt=None, parsed=None, annotate=False, bar_numbers=False):
     """Engrave one tune: SVG (abcm2ps), PNG or PDF (abcm2ps + Ghostscript), MusicXML (music21).
 
     abcm2ps reads the text; MusicXML comes from music21's parse, `parsed()` (a Tune's cached
     one), else parsed here. annotate: an SVG whose notes carry their place in the text
-    (abcm2ps -A; charrnn.music.scorebars reads them)."""
+    (abcm2ps -A; charrnn.music.scorebars reads them). bar_numbers: a number over every bar, as
+    musicians count them (abcm2ps -j 1: a pickup is not bar 1)."""
     path = Path(path)
     fmt = fmt or SCORE_FORMATS.get(path.suffix.lower())
     if fmt not in SCORE_FORMATS.values():
@@ -42,6 +43,8 @@ def write_score(abc, path, fmt=None, parsed=None, annotate=False):
         flags = [flag] if flag else []
         if annotate and fmt == "svg":
             flags.append("-A")
+        if bar_numbers:
+            flags += ["-j", "1"]
         # abcm2ps exits 1 on what it only warns about (a "Bad tie" between different pitches)
         # and still engraves; only a missing output file is a failure.
         _, errors = run_tool([abcm2ps, "-q", *flags, "-O", tmp / f"out.{ext}", src],

@@ -13,7 +13,7 @@ from typing import Protocol
 import numpy as np
 
 from ..abc.text import read_abc_text, split_tunes
-from ..errors import CharrnnError
+from ..errors import CharrnnError, Stopped
 
 
 @dataclass(frozen=True)
@@ -238,7 +238,8 @@ def feed(net, state, text, vocab, n, where="text"):
     return logits
 
 
-def sample_lanes(net, state, logits, prime, max_chars, rng, vocab, temperature, top_k, top_p, hook=None):
+def sample_lanes(net, state, logits, prime, max_chars, rng, vocab, temperature, top_k, top_p, hook=None,
+                 cancelled=None):
     """Sample on from `logits` until each lane ends its tune, at most max_chars - len(prime) characters.
 
     Returns (ids (n, steps), lengths (n,), end states): each lane's state when it stopped, after
@@ -252,6 +253,9 @@ def sample_lanes(net, state, logits, prime, max_chars, rng, vocab, temperature, 
     (200 lanes x 384 characters x 192 x 6 arrays: 350 MB a copy). With a `hook`, which reads the
     state by lane, or a net whose rows are cheap to copy (`drop_rows_at_once`: StepNet's), rows are
     dropped at once. Either way each lane draws the same random numbers.
+
+    `cancelled` (None, or a function of no arguments) is asked between steps; when it says True
+    (the composer's request was cancelled or ran out of time) sampling ends with `Stopped`.
     """
     newline, x_id, colon = (vocab.char_to_idx.get(c, -1) for c in "\nX:")
     n = len(logits)
@@ -268,6 +272,7 @@ def sample_lanes(net, state, logits, prime, max_chars, rng, vocab, temperature, 
     for _ in range(cap if hook is None else hook.max_steps(cap)):
         if len(active) == 0:
             break
+        check_cancelled(cancelled)
         probs = next_char_probs(logits, temperature, top_k, top_p)  # (active, V)
         if hook is not None:
             hook.mix(active, probs, state)  # e.g. the character cache
@@ -305,6 +310,12 @@ def sample_lanes(net, state, logits, prime, max_chars, rng, vocab, temperature, 
     return out, length, ends
 
 
+def check_cancelled(cancelled):
+    """Stopped when `cancelled` (None or a function of no arguments) says the caller is gone."""
+    if cancelled is not None and cancelled():
+        raise Stopped("sampling stopped: the request was cancelled or ran out of time")
+
+
 def _drop_finished(state, rows, at_once):
     """(state, rows) with only the active lanes' rows, once at most half the rows are active (or
     `at_once`); else as they are."""
@@ -338,9 +349,10 @@ def put_states(ends, rows, state, lanes=slice(None)):
             end[rows] = s[lanes]
 
 
-def sample_until(net, vocab, state, logits, stop, rng, temperature, top_k, top_p, limit):
+def sample_until(net, vocab, state, logits, stop, rng, temperature, top_k, top_p, limit, cancelled=None):
     """Sample each lane until stop(lane, ch, text so far) says 1 (done) or -1 (failed); the char
-    it stops at is not kept. Lanes still going after `limit` chars fail.
+    it stops at is not kept. Lanes still going after `limit` chars fail. `cancelled`: as in
+    sample_lanes.
 
     Returns (texts, done flags, end states, logits at the stop) per lane."""
     lanes = len(logits)
@@ -349,6 +361,7 @@ def sample_until(net, vocab, state, logits, stop, rng, temperature, top_k, top_p
     end_logits = logits.copy()
     active = np.ones(lanes, bool)
     for _ in range(limit):
+        check_cancelled(cancelled)
         ids = draw(next_char_probs(logits, temperature, top_k, top_p), rng.random((lanes, 1)))
         for lane in np.flatnonzero(active):
             ch = vocab.chars[ids[lane]]
