@@ -21,7 +21,7 @@ import numpy as np
 from .abc.bars import bar_spans, bars_so_far, mask
 from .abc.header import with_header
 from .abc.plan import parse_structure
-from .checks import MAX_LANES, check_sampling, check_whole
+from .checks import MAX_LANES, check_drafts, check_sampling, check_whole
 from .errors import CharrnnError
 from .form.sampler import FormSampler
 from .nn.sampling import feed, log_likelihood, sample_lanes, sample_until, tune_limit
@@ -101,18 +101,22 @@ def put_titles_back(text, pairs):
 # ----------------------------------------------------------------------------------- public API
 
 def continue_tune(model, abc="", n=1, temperature=1.0, top_k=None, top_p=None, random_seed=None,
-                  max_new_chars=1500, form=True, structure=None, cancelled=None, **header):
+                  max_new_chars=1500, form=True, structure=None, drafts=1, cancelled=None, **header):
     """n tunes that keep `abc` (a header, or a header and bars, possibly ending mid-bar) and
     write on to the tune's end; header controls (title/type/meter/length/key) set fields first.
     `form=True` writes with the model's form.json when it has one (bars of the tune, the opening's
     included, come back; parts close on the tonic; each tune draws a plan of parts), as generate
-    does; `structure` ("AABB:8", charrnn.abc.plan) is the plan, the opening's parts and bars counted.
+    does; `structure` ("AABB:8", charrnn.abc.plan) is the plan, the opening's parts and bars counted;
+    `drafts` > 1 keeps the one of that many drafts per tune the model's critic finds most human.
     `cancelled` (a function of no arguments, asked between steps; True ends the work with
     charrnn.errors.Stopped): the composer's way to stop a request nobody waits for. vary and fill
     take it too."""
     check_sampling(temperature, top_k, top_p, random_seed)
     plan = None if structure is None else parse_structure(structure)
     check_whole("n", n, 1, MAX_LANES)
+    check_drafts(drafts)
+    critic = model.critic() if drafts > 1 else None
+    n, tunes = n * drafts, n  # lanes k * drafts ... (k + 1) * drafts - 1 are tune k's drafts
     rng = np.random.default_rng(random_seed)
     prefix = with_header(abc, lambda: _sample_title(model, rng, temperature, top_k, top_p, cancelled), **header)
     prefix = re.sub(r"\n\s*\n[\s\n]*$", "\n", prefix)  # a blank line would end the tune
@@ -132,8 +136,10 @@ def continue_tune(model, abc="", n=1, temperature=1.0, top_k=None, top_p=None, r
                                    max_chars=limit, rng=rng, vocab=model.vocab,
                                    temperature=temperature, top_k=top_k, top_p=top_p, hook=hook,
                                    cancelled=cancelled)
-    return [Tune(put_titles_back((prefix + model.vocab.decode(out[i, :length[i]])).rstrip("\n") + "\n", titles))
-            for i in range(n)]
+    texts = [(prefix + model.vocab.decode(out[i, :length[i]])).rstrip("\n") + "\n" for i in range(n)]
+    if critic is not None:
+        texts = critic.best_drafts(texts, drafts)
+    return [Tune(put_titles_back(t, titles)) for t in texts[:tunes]]
 
 
 def _resample_bars(model, abc, numbers, n, candidates, rng, sampling, stop_at_wildcard, cancelled=None):

@@ -460,3 +460,14 @@ def test_keyboard_seed_and_bar_numbers(page, site):
         assert page.evaluate("document.activeElement.id") == "vary"  # focus back where the keyboard was
         versions.add(page.input_value("#abc"))
     assert [b["random_seed"] for b in bodies] == [None] * 3 and len(versions) == 3
+
+
+def test_parts_and_drafts_beside_type_meter_and_key(page, site):
+    """Issue 29: the plan of parts (parts x bars) and the critic's drafts on the page."""
+    from charrnn.abc.plan import tune_plan
+
+    bodies = []
+    page.on("request", lambda r: bodies.append(r.post_data_json) if "/api/compose" in r.url else None)
+    abc = compose(page, type="jig", key="G", parts="AABB", **{"part-bars": "8"}, drafts="2")
+    assert bodies[-1]["structure"] == "AABB:8" and bodies[-1]["drafts"] == 2
+    assert tune_plan(abc) == ((8, True), (8, True)), abc

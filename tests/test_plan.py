@@ -119,3 +119,12 @@ def test_generate_cli_takes_a_structure(tmp_path, capsys):
     assert main(["generate", "--structure", "ABA", "--out", str(tmp_path / "x")]) == 2
     assert "structure 'ABA'" in capsys.readouterr().err
     assert not (tmp_path / "x").exists()
+
+
+def test_continue_tune_keeps_the_critic_s_best_draft(shipped):
+    opening = HEAD + A
+    one = shipped.continue_tune(opening, n=3, random_seed=4, structure="AABB:4")
+    best = shipped.continue_tune(opening, n=3, random_seed=4, structure="AABB:4", drafts=3)
+    assert len(best) == 3 and all(t.abc.startswith(opening) for t in best)
+    scores = shipped.critic().human_probability
+    assert np.mean(scores([t.abc for t in best])) >= np.mean(scores([t.abc for t in one]))

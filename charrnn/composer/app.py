@@ -26,6 +26,7 @@ from starlette.exceptions import HTTPException
 
 from ..abc.bars import bar_spans
 from ..abc.melody import bar_numbers, melody
+from ..abc.plan import parse_structure
 from ..errors import CharrnnError, Stopped
 from ..generator import default_weights_dir
 from ..nn.stepnet import blas_threads
@@ -219,9 +220,12 @@ def create_app(model, tunebook, media_folder=None, max_body=MAX_BODY, corpus=Non
         title = check_title(body.title) if (body.title or "").strip() else None
         if body.seed.strip():
             check_music(body.seed, "Opening bars")
+        if body.structure:
+            parse_structure(body.structure)  # refused before any work
 
         def work(job):
             tune = model.continue_tune(body.seed, type=body.type, meter=body.meter, key=body.key, title=title,
+                                       structure=body.structure or None, drafts=body.drafts,
                                        max_new_chars=MAX_NEW_CHARS, **sampling(body, job))[0]
             abc = honest_title(cap_bars(tune.abc, MAX_BARS), title)
             return answer(abc, body.model_dump(), body, job)

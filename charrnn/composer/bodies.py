@@ -16,6 +16,7 @@ MAX_ABC = 8000  # characters: a 64-bar reel with chords is ~1.5 KB
 MAX_BARS = 64  # written bars a tune may have here (a long reel played AABB writes 32): rendering 64 takes ~2.6 s
 MAX_NOTES = 640  # music21's parse grows with the notes: 8 a bar over 64 bars
 MAX_NEW_CHARS = 1200  # what one compose or continue may write: 64 bars of a reel with room to spare
+MAX_DRAFTS = 4  # the page's most drafts a tune: each costs a tune's sampling
 MIN_TEMPERATURE = 0.05  # the page's lowest: below it the network repeats one phrase for ever
 REQUEST_CANDIDATES = 64  # a page request's versions to rank: its time, not an argument's range
 
@@ -46,6 +47,8 @@ class Compose(Sampling):
     type: Optional[str] = Field(None, max_length=30)
     title: Optional[str] = Field(None, max_length=100)
     seed: str = Field("", max_length=5000)  # the tune's opening: a header, bars or both
+    structure: Optional[str] = Field(None, max_length=40)  # parts x bars, "AABB:8" (charrnn.abc.plan)
+    drafts: int = Field(1, ge=1, le=MAX_DRAFTS)  # the critic keeps the most human of this many
 
 
 class Continue(Sampling):

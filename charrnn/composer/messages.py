@@ -16,10 +16,12 @@ import re
 FIELDS = {"temperature": "Temperature", "top_p": "Top-p", "top_k": "Top-k", "random_seed": "Seed",
           "seed": "Opening bars", "title": "Title", "abc": "The ABC text", "bars": "The selected bars",
           "candidates": "Candidates", "tempo": "Tempo", "program": "Instrument", "chords": "Play chords",
-          "meter": "Meter", "key": "Key", "type": "Tune type", "settings": "Settings", "tune_id": "Tune number"}
+          "meter": "Meter", "key": "Key", "type": "Tune type", "settings": "Settings", "tune_id": "Tune number",
+          "structure": "Parts", "drafts": "Drafts"}
 # The ranges the page's fields allow, said as one range rather than one bound.
 RANGES = {"temperature": "0.05 and 5", "top_p": "0.01 and 1", "tempo": "1 and 400 beats a minute",
-          "candidates": "1 and 64", "random_seed": "0 and 4294967295", "top_k": "1 and the vocabulary size"}
+          "candidates": "1 and 64", "random_seed": "0 and 4294967295", "top_k": "1 and the vocabulary size",
+          "drafts": "1 and 4"}
 # Library messages (charrnn.errors.CharrnnError) that speak to a programmer: pattern -> words.
 REWRITES = [
     (r"^opening bars need a key.*", "Opening bars need a key: choose one under Key, or write a K: line above the bars."),
@@ -29,6 +31,7 @@ REWRITES = [
      "(as in | * |), then Fill."),
     (r"^bars \[(.*)\] out of range: the tune has bars 1-(\d+)",
      r"Bar \1 is not in the tune (it has \2 bars): select the bars again."),
+    (r"^structure '(.*)': (.*)", r"Parts '\1': \2."),
     (r"^(meter|key|type) '(.*)': expected an? [\w ]+? (like .*)",
      lambda m: f"{FIELDS[m.group(1)]} '{m.group(2)}' is not one the composer can use: choose one {m.group(3)}."),
 ]

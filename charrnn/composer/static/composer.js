@@ -14,7 +14,8 @@ const KEEP = 40;  // undo steps kept across a reload
 const SERVER_DOWN = "The composer server is not answering. Is `charrnn serve` still running? Start it again, then retry.";
 // Which control an error is about: the start of the server's message -> the field's id.
 const FIELD_WORDS = [["Temperature", "temperature"], ["Top-p", "top_p"], ["Seed", "seed"], ["Opening bars", "start"],
-                     ["Title", "title"], ["Candidates", "candidates"]];
+                     ["Title", "title"], ["Candidates", "candidates"], ["Parts", "parts"],
+                     ["Drafts", "drafts"]];
 
 let present = {abc: "", tune: null};
 let undoStack = [], redoStack = [];
@@ -134,8 +135,14 @@ function sampling(withSeed = true) {  // the sampling controls: a refusal names 
 }
 function candidates() { return numberField("candidates", {min: 1, max: 64, whole: true, name: "Candidates"}); }
 
+function structure() {  // parts x bars as charrnn writes form: "AABB:8"; bars alone are bars of AABB
+  const parts = $("parts").value, bars = $("part-bars").value;
+  return bars ? `${parts || "AABB"}:${bars}` : parts || null;
+}
+
 function composeBody() {  // the "New tune" form as /api/compose reads it (more controls join here)
   return {type: $("type").value || null, meter: $("meter").value || null, key: $("key").value || null,
+          structure: structure(), drafts: Number($("drafts").value),
           title: $("title").value.trim() || null, seed: $("start").value, ...sampling()};
 }
 
