@@ -56,7 +56,7 @@ def text_record(abc):
     a bar's signature its (pitch, length) notes, the key signature the header's K:."""
     try:
         notes = melody(abc)
-    except (ValueError, ZeroDivisionError):  # a length such as A/0 in text the network wrote
+    except (ValueError, ZeroDivisionError):  # text the network wrote may hold what melody cannot read
         notes = []
     bars = len(bar_spans(abc))
     per_bar = [[] for _ in range(bars)]
