@@ -17,7 +17,7 @@ import re
 from fractions import Fraction
 
 from ..errors import CharrnnError
-from .bars import bar_lines, ends_repeat, is_closing, mask
+from .bars import bar_lines, bar_note_sequences, ends_repeat, is_closing, mask
 from .header import body_start, header_field, normalise_meter, split_header
 from .melody import melody, note_length
 
@@ -95,6 +95,16 @@ def tune_plan(abc):
     ending; it repeats when it ends on a repeat sign or has endings."""
     parts, bars, second, _, _, _ = _read_parts(abc)
     return parts + ((bars, second),) if bars > 0 else parts
+
+
+def parts_end_alike(abc):
+    """Do the tune's first two parts end on the same bar (its notes and lengths, as
+    charrnn.abc.bars.bar_note_sequences reads them)? None when it has fewer than two such parts."""
+    header, body = split_header(abc)
+    cuts = [end for _, end, token in bar_lines(body) if is_closing(token)]
+    parts = [body[a:b] for a, b in zip([0] + cuts, cuts + [len(body)])]
+    endings = [bars[-1] for bars in (bar_note_sequences(f"{header}\n{part}") for part in parts) if len(bars) >= 2]
+    return endings[0] == endings[1] if len(endings) >= 2 else None
 
 
 def parse_structure(text):

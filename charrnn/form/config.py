@@ -51,6 +51,7 @@ class FormConfig:
     loop_weight: float = DEFAULT_LOOP_WEIGHT  # sampling: a bar written LOOP_COUNT times keeps this share
     max_run: int = DEFAULT_MAX_RUN  # sampling: no copy after this many repeating bars in a row
     plans: tuple = ()  # ((meter, type, structure, count), ...): the corpus's plans (charrnn.form.plans)
+    part_echo: float = 0.0  # sampling: a planned part's last bar is the previous part's last this often
 
     def array(self):
         """The fitted weights, (POSITIONS, OFFER_COLUMNS): the mixture that scores text. Weights
@@ -67,6 +68,8 @@ class FormConfig:
             raise CharrnnError(f"form cadence_tries and notation_tries must be 0 or more, not "
                                f"{self.cadence_tries} and {self.notation_tries}")
         read_plans(self.plans)  # a CharrnnError naming a structure that does not read
+        if not 0 <= self.part_echo <= 1:
+            raise CharrnnError(f"form part_echo must be in [0, 1], not {self.part_echo}")
         if not self.copy_scale > 0:
             raise CharrnnError(f"form copy_scale must be above 0, not {self.copy_scale}")
         if not (0 <= self.cache_lambda < 1 and self.cache_theta >= 0):
@@ -92,7 +95,8 @@ class FormConfig:
                                  "fitted_on": self.fitted_on,
                                  "copy_scale": self.copy_scale, "cache_theta": self.cache_theta,
                                  "cache_lambda": self.cache_lambda, "loop_weight": self.loop_weight,
-                                 "max_run": self.max_run, "plans": [list(row) for row in self.plans]})
+                                 "max_run": self.max_run, "part_echo": self.part_echo,
+                                 "plans": [list(row) for row in self.plans]})
 
     @classmethod
     def load(cls, path, plans=True):
@@ -108,6 +112,7 @@ class FormConfig:
                        cache_lambda=float(data.get("cache_lambda", 0.0)),
                        loop_weight=float(data.get("loop_weight", DEFAULT_LOOP_WEIGHT)),
                        max_run=int(data.get("max_run", DEFAULT_MAX_RUN)),
+                       part_echo=float(data.get("part_echo", 0.0)),
                        plans=tuple((str(m), str(k), str(s), int(c)) for m, k, s, c in data.get("plans", [])))
             form.array()
             return form

@@ -6,6 +6,7 @@ the form sampler's rules (charrnn.form.rules has the interface and the others).
 import numpy as np
 
 from ..abc.plan import is_pickup, plan_so_far
+from .bars import PART_END
 from .plans import draw_plan, tune_kind
 from .rules import Rule
 
@@ -16,12 +17,13 @@ class PlannedParts(Rule):
     body starts. Bar lines that would close a part (:| || |] ::) or open an ending are masked out
     until the part's planned last bar; there the bar line the network writes becomes the part's
     closing one (:| when it repeats, else || or, for the last part, |] and the tune's end), which
-    the Cadences rule then judges as any other; only a part that repeats may open with |:. Bars are counted by the bar lines written after
+    the Cadences rule then judges as any other; only a part that repeats may open with |:. A
+    part's last bar is the previous part's last with probability `echo` (form.json's part_echo). Bars are counted by the bar lines written after
     music, so a bar that starts with a decoration or after a line break counts too; a part's first
     bar shorter than the meter's is a pickup, not counted, as musicians count."""
 
-    def __init__(self, table, given, vocab, n, lanes):
-        self.table, self.given, self.vocab, self.lanes = table, given, vocab, lanes
+    def __init__(self, table, given, vocab, n, lanes, echo=0.0):
+        self.table, self.given, self.vocab, self.lanes, self.echo = table, given, vocab, lanes, echo
         ids, chars = vocab.char_to_idx, vocab.chars
         self.is_music = np.array([c in "ABCDEFGabcdefgzx" for c in chars])
         self.is_bar = np.array([c in "|:" for c in chars])  # what a bar line starts with
@@ -69,6 +71,19 @@ class PlannedParts(Rule):
         probs /= np.where(total > 0, total, 1)
         empty = np.flatnonzero(total[:, 0] == 0)
         probs[empty] = before[empty]  # nothing left: the network's own choice
+
+    def bar_started(self, lane, j, start, ids):
+        """A part's last bar starts: with probability `echo` it is the previous part's last bar
+        (human parts often end alike), unless a copy is already being written."""
+        if not self.echo or self.lanes.writing_copy(lane) or self.part[lane] < 1:
+            return
+        if self.bars[lane] != self.target[lane] - 1 or self.lanes.rng.random() >= self.echo:
+            return
+        ending = next((core for column, core in start[2] if column == PART_END), None)
+        if ending:
+            copy = self.vocab.encode(ending, where="plan")
+            ids[j] = copy[0]
+            self.lanes.write(lane, copy[1:])
 
     def chooses(self, active, ids, copying):
         closing = self.lanes.cursor.in_body[active] & self._last_bar(active) & ~copying & self.is_bar[ids]

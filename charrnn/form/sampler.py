@@ -47,7 +47,7 @@ class FormSampler:
             self.rules.append(CharacterCache(*form.cache(), n))
         table = read_plans(form.plans) if form is not None else ()
         if (structure is not None or table) and "|" in vocab.char_to_idx:  # last: it masks what the rules before it mixed
-            self.rules.append(PlannedParts(table, structure, vocab, n, self))
+            self.rules.append(PlannedParts(table, structure, vocab, n, self, form.part_echo if form else 0.0))
 
     # What the rules read and write of a lane.
     def text(self, lane):
