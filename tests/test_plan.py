@@ -128,3 +128,22 @@ def test_continue_tune_keeps_the_critic_s_best_draft(shipped):
     assert len(best) == 3 and all(t.abc.startswith(opening) for t in best)
     scores = shipped.critic().human_probability
     assert np.mean(scores([t.abc for t in best])) >= np.mean(scores([t.abc for t in one]))
+
+
+def test_parts_that_end_alike_are_read_and_written(shipped, tmp_path):
+    from charrnn.abc.plan import parts_end_alike
+
+    assert parts_end_alike(HEAD + A + A.replace("|:A|d2e", "|:A|f2e")) is True
+    assert parts_end_alike(HEAD + A + B) is False
+    assert parts_end_alike(HEAD + A) is None  # one part
+    form = dataclasses.replace(shipped.form, part_echo=0.4)
+    form.save(tmp_path / "form.json")
+    assert FormConfig.load(tmp_path / "form.json").part_echo == 0.4
+    with pytest.raises(CharrnnError, match="part_echo"):
+        dataclasses.replace(form, part_echo=1.5).array()
+    share = {}
+    for echo in (0.0, 1.0):
+        tunes = shipped.generate(n=24, random_seed=6, structure="AABB:8", form=dataclasses.replace(form, part_echo=echo))
+        alike = [parts_end_alike(t.abc) for t in tunes]
+        share[echo] = sum(a is True for a in alike) / len(tunes)
+    assert share[1.0] >= 0.6 and share[1.0] > share[0.0] + 0.2, share  # (0.75 and 0.42 at this seed)
