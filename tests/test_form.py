@@ -13,7 +13,7 @@ from charrnn.errors import CharrnnError
 from charrnn.evaluation.measure import analyse_tune
 from charrnn.generator import load
 from charrnn.abc.bars import repeated_bar_share
-from charrnn.form.command import COPY_SCALES, PART_ECHOES, calibrate_copies
+from charrnn.form.command import COPY_SCALES, calibrate_copies
 from charrnn.form.sampler import lane_hook
 from charrnn.form.config import CAP, FormConfig, offer_weights
 from charrnn.form.fit import char_log_probs, fit_weights, gain_nats, tune_rows
@@ -231,7 +231,6 @@ def test_form_fit_command_calibrates_copies_and_can_add_a_cache(tmp_path, tiny_r
     form = FormConfig.load(run / "form.json")
     assert form.copy_scale in COPY_SCALES and form.cache() is None
     assert "copy_scale 1:" in out and f"-> {form.copy_scale:g}" in out
-    assert "parts ending alike:" in out and f"-> {form.part_echo:g}" in out and form.part_echo in PART_ECHOES
     assert main(["form", "fit", "--model", str(run), "--data", str(tiny_corpus), "--cache", "--copy-scale", "1.25"]) == 0
     form = FormConfig.load(run / "form.json")
     assert form.copy_scale == 1.25 and form.cache() is not None and "character cache: theta" in capsys.readouterr().out

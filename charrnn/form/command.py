@@ -9,13 +9,11 @@ never saw: bits per character of the network alone and of the mixture, on the sa
 The plans (parts x bars, charrnn.form.plans) are counted on the training tunes, by meter and type.
 Then the sampler's copy_scale is chosen (calibrate_copies): of COPY_SCALES, the one whose sampled
 tunes repeat bars most nearly as often as the fitted tunes do (charrnn.form.config says why the fitted
-weights copy too little), and part_echo (calibrate_echo): how often a planned part's last bar is
-the previous part's, so that parts end alike as often as in the training tunes.
+weights copy too little).
 """
 import dataclasses
 
 from ..abc.bars import repeated_bar_share
-from ..abc.plan import parts_end_alike
 from ..corpus import load_corpus
 from ..errors import CharrnnError
 from ..generator import as_model
@@ -25,7 +23,6 @@ from .plans import count_plans
 
 COPY_SCALES = (1.0, 1.25, 1.5, 1.75, 2.0, 2.5, 3.0)  # copy_scale's candidates, tried in order
 CALIBRATION_TUNES = 100  # tunes sampled at each copy_scale tried (a few seconds each)
-PART_ECHOES = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)  # part_echo's candidates, tried in order
 
 
 def calibrate_copies(model, form, target, n=CALIBRATION_TUNES, random_seed=0):
@@ -54,25 +51,6 @@ def fit_plans(model=None, data="data/abc", save=True):
     if save:
         form.save(path)
     return {"form": form, "path": str(path), "tunes": len(tunes)}
-
-
-def ending_share(tunes):
-    """The share of tunes of two parts or more whose first two parts end on the same bar."""
-    alike = [a for a in map(parts_end_alike, tunes) if a is not None]
-    return sum(alike) / len(alike) if alike else 0.0
-
-
-def calibrate_echo(model, form, target, n=CALIBRATION_TUNES, random_seed=0):
-    """(part_echo, [(echo, share), ...]): PART_ECHOES tried in order until n sampled tunes' parts
-    end alike at least as often as `target`; the one nearest it is kept (the network's own parts
-    already end alike some of the time)."""
-    tried = []
-    for echo in PART_ECHOES:
-        tunes = model.generate(n=n, random_seed=random_seed, form=dataclasses.replace(form, part_echo=echo))
-        tried.append((echo, ending_share([t.abc for t in tunes])))
-        if tried[-1][1] >= target:
-            break
-    return min(tried, key=lambda t: abs(t[1] - target))[0], tried
 
 
 def fit_form(model=None, data="data/abc", cadence_tries=DEFAULT_CADENCE_TRIES, copy_scale=None, cache=False,
@@ -105,15 +83,11 @@ def fit_form(model=None, data="data/abc", cadence_tries=DEFAULT_CADENCE_TRIES, c
     if copy_scale is None:
         copy_scale, tried = calibrate_copies(model, form, target)
     form = dataclasses.replace(form, copy_scale=copy_scale)
-    endings = ending_share(corpus.train_tunes)  # a rate of tunes, not bars: the held-out half is too few
-    echo, echoes = calibrate_echo(model, form, endings)
-    form = dataclasses.replace(form, part_echo=echo)
     path = model.folder / FORM_FILE
     if save:
         form.save(path)
     return {"form": form, "path": str(path), "bars_fitted": len(rows), "repeated_bars_fitted": target,
-            "copy_scales_tried": tried, "part_echoes_tried": echoes,
-            "parts_ending_alike_fitted": endings,
+            "copy_scales_tried": tried,
             "scored_on": f"held-out tunes {len(fit_on) + 1}-{len(tunes)}", **model.form_bpc(score_on, form)}
 
 
@@ -141,9 +115,6 @@ def _fit(args):
         print(f"repeated bars: {100 * result['repeated_bars_fitted']:.0f}% in the tunes fitted on; sampled at "
               f"copy_scale {tried} -> {result['form'].copy_scale:g}")
     print(_plans_line(result))
-    tried = ", ".join(f"{e:g}: {100 * r:.0f}%" for e, r in result["part_echoes_tried"])
-    print(f"parts ending alike: {100 * result['parts_ending_alike_fitted']:.0f}% in the training tunes; sampled "
-          f"at part_echo {tried} -> {result['form'].part_echo:g}")
     print(f"fitted on {result['bars_fitted']} bars ({result['form'].fitted_on}); on {result['scored_on']}: "
           f"network alone {result['network']:.3f}, with form {result['with_form']:.3f} bits per character "
           f"-> {result['path']}")
