@@ -16,7 +16,8 @@ Measures, with the functions `charrnn evaluate` uses (charrnn.evaluation):
    notes and durations), endings on the tonic of K:, tunes abc2midi reads without an error, and
    with the model's form.json the bits per character on the held-out half it was not fitted on;
 6. shape: bars per tune (mean, 90th percentile; music21's measures), parts per tune, tunes that
-   play one bar 4+ times and tunes with 6+ repeating bars in a row (bench/loops.py), and with
+   play one bar 4+ times and tunes with 6+ repeating bars in a row (bench/loops.py), tunes whose
+   first two parts end on the same bar (charrnn.abc.plan.parts_end_alike), and with
    --structure the share of valid tunes whose plan (charrnn.abc.plan) is the one asked for;
 7. detectability: cross-validated ROC AUC of a random forest telling them from the human tunes:
    all held-out tunes (one draft only), and the second half, which the critic never saw (with
@@ -29,7 +30,7 @@ import json
 import sys
 import time
 
-from charrnn.abc.plan import parse_structure, structure_text
+from charrnn.abc.plan import parse_structure, parts_end_alike, structure_text
 from charrnn.corpus import load_corpus
 from charrnn.errors import CharrnnError
 from charrnn.evaluation.detectability import detectability
@@ -39,6 +40,12 @@ from charrnn.form.fit import held_out_halves
 from charrnn.evaluation.novelty import TrainingIndex
 from charrnn.tune import MIN_BARS
 from loops import loop_measures
+
+
+def _share(flags):
+    """The share of True among the flags that are not None."""
+    known = [f for f in flags if f is not None]
+    return sum(known) / len(known) if known else None
 
 
 def plan_obeyed(records, structure):
@@ -103,7 +110,8 @@ def measure(model=None, data="data/abc", n=200, temperature=1.0, random_seed=0, 
     for side, summary, abcs in (("", generated, tunes), ("_human", human, human_tunes)):
         result.update({f"bars_mean{side}": summary["bars_mean"], f"bars_p90{side}": summary["bars"]["p90"],
                        f"parts_mean{side}": summary["parts_mean"], f"loop_rate{side}": summary["loop_rate"],
-                       f"run_of_6_rate{side}": loop_measures(abcs)["run_of_6"]})
+                       f"run_of_6_rate{side}": loop_measures(abcs)["run_of_6"],
+                       f"parts_end_alike_rate{side}": _share([parts_end_alike(abc) for abc in abcs])})
     if lk.get("model_error"):
         result["valid_bpc_error"] = lk["model_error"]
     return result
@@ -151,6 +159,8 @@ def table(r):
         ("  held-out human tunes", _fmt(r["loop_rate_human"], "pct")),
         ("tunes with 6+ repeating bars in a row", _fmt(r["run_of_6_rate"], "pct")),
         ("  held-out human tunes", _fmt(r["run_of_6_rate_human"], "pct")),
+        ("tunes whose first two parts end on the same bar", _fmt(r["parts_end_alike_rate"], "pct")),
+        ("  held-out human tunes", _fmt(r["parts_end_alike_rate_human"], "pct")),
         *([(f"valid tunes with the plan {r['structure']}", _fmt(r["plan_obeyed_rate"], "pct"))] if r["structure"] else []),
         ("detectability ROC AUC (0.5: cannot tell from human)", _fmt(r["detectability_auc"], "bpc")),
         ("  against the second held-out half (the critic's unseen half)",
