@@ -164,9 +164,9 @@ class CharModel:
             `charrnn critic fit`) finds most human; each draft costs a tune's sampling.
         """
         check_generate(seed, n, temperature, top_k, top_p, max_chars, random_seed, drafts)
-        critic = self.critic() if drafts > 1 else None
         given = header_controls(type=type, meter=meter, key=key, length=length, title=title)
         plan = None if structure is None else parse_structure(structure)
+        critic = self.critic() if drafts > 1 else None
         header = None
         if given and seed in ("X:", "") and "T" not in given:  # each tune writes its own title, then its header
             seed, header = "X:1\nT:", given

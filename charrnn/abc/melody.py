@@ -29,6 +29,7 @@ _EVENT = re.compile(r"(?P<chord>\[(?P<inner>[^\]|\n]*)\](?P<clen>\d*/*\d*)(?P<ct
                     r"|(?P<rest>[zxZX]\d*/*\d*)|\((?P<tuplet>[2-9])(?::\d*){0,2}|(?P<broken>[<>]+)")
 _INNER_NOTE = re.compile(r"(\^\^|__|[_=^])?([A-Ga-g])([,']*)(\d*/*\d*)")
 _FIELD = re.compile(r"^([KL]):(.*)$|\[([KL]):([^\]\n]*)\]", re.M)  # key and unit-length changes in the body
+DEFAULT_UNIT = Fraction(1, 8)  # L: where a tune gives none
 _TUPLET_TIME = {2: 3, 3: 2, 4: 3, 6: 2, 8: 3}  # (p: p notes in the time of this many; others in 2
 
 
@@ -86,7 +87,8 @@ def _fields(body):
     return [(m.start(), m.group(1) or m.group(3), (m.group(2) or m.group(4)).strip()) for m in _FIELD.finditer(body)]
 
 
-def _unit(value, default):
+def unit_length(value, default=DEFAULT_UNIT):
+    """An L: value as a fraction of a whole note ('1/8' -> 1/8); `default` when it does not read."""
     try:
         return Fraction(value.replace(" ", ""))
     except (ValueError, ZeroDivisionError):
@@ -97,9 +99,9 @@ def melody(abc):
     """The notes of a tune (one ABC tune's text) in order: [Note(pitch, length, bar)]."""
     header, body = split_header(abc)
     offset = len(abc) - len(body)
-    signature, unit = {}, Fraction(1, 8)
+    signature, unit = {}, DEFAULT_UNIT
     for _, field, value in _fields(header):
-        signature, unit = (key_signature(value), unit) if field == "K" else (signature, _unit(value, unit))
+        signature, unit = (key_signature(value), unit) if field == "K" else (signature, unit_length(value, unit))
     starts = [start for start, _ in bar_spans(abc)]
     masked = mask(body).replace("\\\n", "  ")
     changes = sorted([(start, "|", "") for start, _, _ in bar_lines(body, masked)] + _fields(body))
@@ -111,7 +113,7 @@ def melody(abc):
         elif kind == "K":
             signature, carried = key_signature(match), {}
         elif kind == "L":
-            unit = _unit(match, unit)
+            unit = unit_length(match, unit)
         elif match.group("tuplet"):
             p = int(match.group("tuplet"))
             tuplet = [Fraction(_TUPLET_TIME.get(p, 2), p)] * p

@@ -19,13 +19,12 @@ from fractions import Fraction
 from ..errors import CharrnnError
 from .bars import bar_lines, bar_note_sequences, ends_repeat, is_closing, mask
 from .header import body_start, header_field, normalise_meter, split_header
-from .melody import melody, note_length
+from .melody import melody, note_length, unit_length
 
 MAX_PARTS = 8  # past 6 sections even TunesFormer's structure slips
 MIN_PART_BARS, MAX_PART_BARS = 2, 32  # a part of one bar cannot tell a pickup from its only bar
-_ENDING = re.compile(r"\s*\[?(\d)")  # (matched where a bar starts)  # a bar that begins with an ending number: |1 abc, :|2 abc, [2 abc
+_ENDING = re.compile(r"\s*\[?(\d)")  # matched where a bar starts: an ending number (|1 abc, :|2 abc, [2 abc)
 _REST = re.compile(r"[zx](\d*/*\d*)")
-_UNIT = re.compile(r"1/\d+")
 _MUSIC = re.compile(r"[A-Ga-gzx]")  # notes and rests: what makes a stretch between bar lines a bar
 
 
@@ -45,8 +44,7 @@ def is_pickup(abc, bar):
     if full is None:
         return False
     header = split_header(abc)[0]
-    unit = header_field(abc, "L") or ""
-    unit = Fraction(unit) if _UNIT.fullmatch(unit) else Fraction(1, 8)
+    unit = unit_length(header_field(abc, "L") or "")
     rests = sum(note_length(m.group(1)) for m in _REST.finditer(mask(bar)))
     length = sum(note.length for note in melody(f"{header}\n{bar}")) + float(rests * unit)
     return 0 < length < float(full) - 1e-6

@@ -18,9 +18,10 @@ class PlannedParts(Rule):
     until the part's planned last bar; there the bar line the network writes becomes the part's
     closing one (:| when it repeats, else || or, for the last part, |] and the tune's end), which
     the Cadences rule then judges as any other; only a part that repeats may open with |:. A
-    part's last bar is the previous part's last with probability `echo` (form.json's part_echo). Bars are counted by the bar lines written after
-    music, so a bar that starts with a decoration or after a line break counts too; a part's first
-    bar shorter than the meter's is a pickup, not counted, as musicians count."""
+    part's last bar is the previous part's last with probability `echo` (form.json's part_echo).
+    Bars are counted by the bar lines written after music, so a bar that starts with a decoration
+    or after a line break counts too; a part's first bar shorter than the meter's is a pickup,
+    not counted, as musicians count."""
 
     def __init__(self, table, given, vocab, n, lanes, echo=0.0):
         self.table, self.given, self.vocab, self.lanes, self.echo = table, given, vocab, lanes, echo

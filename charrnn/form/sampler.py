@@ -13,8 +13,8 @@ there. Bookkeeping is vectorised per step; Python runs only for lanes that start
 import numpy as np
 
 from .cursor import LaneCursor
-from .plans import read_plans
 from .parts import PlannedParts
+from .plans import read_plans
 from .rules import BarCopies, Cadences, CharacterCache, HeaderFields, NotationRetry
 
 NOBODY = -1  # refused_by: no rule refused the lane's bar
