@@ -180,3 +180,18 @@ def test_evaluate_with_drafts_judges_against_the_half_the_critic_never_saw(tmp_p
     assert "| T = 1 | T = 1, best of 2 drafts |" in md and "the half the critic was not fitted on" in md
     plain = evaluate(model, data=tiny_corpus, out=tmp_path / "one", n=3, kn_orders=(2,), plots=False)
     assert plain["detectability_human"] == "all held-out tunes"
+
+
+def test_bench_drafts_draws_in_proportion_to_the_odds():
+    """bench/drafts.py's choice: the best draft, and one drawn with probability proportional to the
+    critic's odds of human (log odds 0 and log 3: the second three times as often)."""
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location("bench_drafts", Path(__file__).parents[1] / "bench" / "drafts.py")
+    drafts = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(drafts)
+    margins = np.tile([0.0, np.log(3.0)], (4000, 1))
+    best, drawn = drafts.choices(margins, 2, np.random.default_rng(0))
+    assert (best == 1).all()
+    assert abs(drawn.mean() - 0.75) < 0.03
