@@ -55,10 +55,10 @@ def main(argv=None):
     if a.music21:
         index, jobs = TrainingIndex(corpus.train_tunes), default_jobs()
         human_records = measure_tunes(human, index, jobs=jobs)
-        records = dict(zip(range(len(pool)), measure_tunes(pool, index, jobs=jobs)))
+        records = measure_tunes(pool, index, jobs=jobs)
     else:
         human_records = [text_record(abc) for abc in human]
-        records = {i: text_record(abc) for i, abc in enumerate(pool)}
+        records = [text_record(abc) for abc in pool]
     rng = np.random.default_rng(a.random_seed)
     rows = []
     for d in counts:
