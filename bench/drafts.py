@@ -49,16 +49,19 @@ def main(argv=None):
     corpus = load_corpus(a.data)
     top = max(counts)
     pool = [t.abc for t in model.generate(n=a.n * top, random_seed=a.random_seed)]  # tune k: lanes k*top...
-    vectors = [feature_vector(text_record(abc)) for abc in pool]
-    margins = np.array([critic.margin(v[None])[0] if v is not None else -np.inf for v in vectors]).reshape(a.n, top)
+    texts = [text_record(abc) for abc in pool]  # what the critic reads
+    vectors = [feature_vector(r) for r in texts]
+    usable = [i for i, v in enumerate(vectors) if v is not None]
+    margins = np.full(len(pool), -np.inf)  # a tune without notes is never chosen over one with notes
+    margins[usable] = critic.margin(np.vstack([vectors[i] for i in usable]))
+    margins = margins.reshape(a.n, top)
     human = held_out_halves(corpus.valid_tunes)[1]
     if a.music21:
         index, jobs = TrainingIndex(corpus.train_tunes), default_jobs()
         human_records = measure_tunes(human, index, jobs=jobs)
         records = measure_tunes(pool, index, jobs=jobs)
     else:
-        human_records = [text_record(abc) for abc in human]
-        records = [text_record(abc) for abc in pool]
+        human_records, records = [text_record(abc) for abc in human], texts
     rng = np.random.default_rng(a.random_seed)
     rows = []
     for d in counts:
