@@ -146,7 +146,8 @@ def test_cli_critic_fit_then_generate_with_drafts(tmp_path, run_copy, tiny_corpu
     assert cli.main(["critic", "fit", "--model", str(run_copy), "--data", str(data), "-n", "30"]) == 0
     assert "cross-validated AUC" in capsys.readouterr().out
     critic = Critic.load(run_copy / CRITIC_FILE)
-    assert critic.fitted_on["human"] == "held-out tunes 1-22 of 45" and critic.fitted_on["weights"]
+    human = f"{len(corpus.train_tunes)} training tunes and held-out tunes 1-22 of 45"
+    assert critic.fitted_on["human"] == human and critic.fitted_on["weights"]
     out = tmp_path / "samples"
     assert cli.main(["generate", "-n", "2", "--drafts", "3", "--max-chars", "300", "--model", str(run_copy),
                      "--out", str(out)]) == 0

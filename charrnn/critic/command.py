@@ -1,11 +1,14 @@
-"""Fit a model's critic: its own tunes against held-out human ones, saved as critic.json.
+"""Fit a model's critic: its own tunes against human ones, saved as critic.json.
 
-    charrnn critic fit --model runs/folk [--data data/abc] [-n 800] [--random-seed 0]
+    charrnn critic fit --model runs/folk [--data data/abc] [-n 4000] [--random-seed 0]
 
-The human side is the first half of the corpus's held-out tunes (the half form.json is fitted
-on); the second half stays unseen, so `charrnn evaluate` can judge drafts on it honestly. The
-machine side is n tunes the model writes with its default settings (form.json on, one draft).
+The human side is the corpus's training tunes and the first half of its held-out tunes (the half
+form.json is fitted on); the second half stays unseen, so `charrnn evaluate` can judge drafts on
+it honestly. The machine side is n tunes the model writes with its default settings (form.json
+on, one draft).
 """
+import math
+
 from ..corpus import load_corpus, model_corpus
 from ..errors import CharrnnError
 from ..form.fit import held_out_halves
@@ -13,13 +16,16 @@ from ..generator import as_model
 from ..nn.sampling import SAMPLING
 from .scorer import CRITIC_FILE
 
-DEFAULT_N = 800  # generated tunes: a few hundred per class fit 54 weights well
+DEFAULT_N = 4000  # generated tunes: about as many as the human ones, whose thousands the trees need
 MIN_HUMAN = 20  # held-out tunes in the first half, at the least
+MAX_TRAINING_TUNES = 20_000  # of a bigger corpus, every k-th: trees fit in minutes
 
 
 def fit_model_critic(model=None, data=None, n=DEFAULT_N, random_seed=0, save=True, kind="best"):
     """Fit critic.json for `model` (a run folder, a CharModel or None: the pretrained one) against
-    the first half of `data`'s held-out tunes (default: the model's corpus); returns the Critic.
+    `data`'s training tunes and the first half of its held-out tunes (default: the model's corpus);
+    returns the Critic. The training tunes are most of the human side: the network learnt from
+    them too, and with a few hundred tunes the critic picked drafts for that sample's quirks.
     kind: "best" (the classifier that cross-validates better), "logistic" or "trees"."""
     from .fit import fit_critic  # scikit-learn: loaded here, never when sampling
 
@@ -27,14 +33,17 @@ def fit_model_critic(model=None, data=None, n=DEFAULT_N, random_seed=0, save=Tru
         raise CharrnnError(f"-n must be a whole number of at least 10 generated tunes, not {n!r}")
     model = as_model(model)
     data = data if data is not None else model_corpus(model.folder)
-    tunes = load_corpus(data).valid_tunes
-    human = held_out_halves(tunes)[0]
-    if len(human) < MIN_HUMAN:
+    corpus = load_corpus(data)
+    tunes = corpus.valid_tunes
+    held_out = held_out_halves(tunes)[0]
+    if len(held_out) < MIN_HUMAN:
         raise CharrnnError(f"{data}/valid.abc: {len(tunes)} held-out tunes; a critic needs at least "
                            f"{2 * MIN_HUMAN} (it is fitted on the first half)")
+    training = corpus.train_tunes[::math.ceil(len(corpus.train_tunes) / MAX_TRAINING_TUNES) or 1]
+    human = list(training) + list(held_out)
     machine = [t.abc for t in model.generate(n=n, random_seed=random_seed)]
     fitted_on = {"model": str(model.folder), "weights": model.weights_file.name, "corpus": str(data),
-                 "human": f"held-out tunes 1-{len(human)} of {len(tunes)}",
+                 "human": f"{len(training)} training tunes and held-out tunes 1-{len(held_out)} of {len(tunes)}",
                  "machine": f"{n} tunes of the model, random seed {random_seed}",
                  "sampling": {"seed": SAMPLING.seed, "temperature": SAMPLING.temperature, "top_k": SAMPLING.top_k,
                               "top_p": SAMPLING.top_p, "max_chars": SAMPLING.max_chars,
@@ -58,7 +67,7 @@ def _fit(args):
 def register_cli(subparsers):
     p = subparsers.add_parser("critic", help="a human-vs-machine classifier that keeps the best of several drafts")
     sub = p.add_subparsers(dest="critic_command", required=True)
-    fit = sub.add_parser("fit", help=f"fit the model's {CRITIC_FILE} on its own tunes and held-out human ones")
+    fit = sub.add_parser("fit", help=f"fit the model's {CRITIC_FILE} on its own tunes and human ones")
     fit.add_argument("--model", default=None, help="run folder (default: the pretrained model)")
     fit.add_argument("--data", default=None,
                      help="corpus folder whose valid.abc is held out (default: the model's, from train_args.json)")
