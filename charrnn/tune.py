@@ -9,13 +9,12 @@
 from dataclasses import dataclass
 from functools import cached_property
 
+from .abc.bars import MIN_BARS  # noqa: F401 (what a tune needs, read here by the layers above)
 from .abc.header import header_field
 from .errors import CharrnnError
 from .music import audio, engrave, perform
 from .music.score import has_notes, read_score, title_of
 from .similarity import similar
-
-MIN_BARS = 8  # a tune needs this many bars to count as one
 
 
 def is_valid_tune(parses, bars, midi_ok, min_bars=MIN_BARS):

@@ -11,6 +11,7 @@ from charrnn import cli
 from charrnn.checks import MAX_DRAFTS, check_generate
 from charrnn.critic import CRITIC_FILE, FEATURE_NAMES, Critic, feature_vector, text_record
 from charrnn.critic.fit import _logistic, _trees, _vectors, fit_critic
+from charrnn.critic.scorer import is_sound
 from charrnn.errors import CharrnnError
 from charrnn.evaluation.evaluate import evaluate, parse_drafts
 from charrnn.evaluation.measure import analyse_tune
@@ -108,9 +109,26 @@ def test_drafts_keep_the_draft_the_critic_scores_highest(run_copy):
     # n tunes of d drafts are one sampling call of n * d lanes, tune k's drafts side by side.
     every = [t.abc for t in model.generate(n=6, random_seed=4, max_chars=300)]
     best = [t.abc for t in model.generate(n=2, drafts=3, random_seed=4, max_chars=300)]
-    scores = critic.human_probability(every).reshape(2, 3)
+    scores = (critic.human_probability(every) + 2 * np.array([is_sound(t) for t in every])).reshape(2, 3)
     assert best == [every[3 * k + int(np.argmax(scores[k]))] for k in range(2)]
     assert [t.abc for t in charrnn.generate(n=2, drafts=3, random_seed=4, max_chars=300, model=run_copy)] == best
+
+
+class FixedCritic(Critic):
+    """Scores the drafts as told, whatever they are."""
+
+    def human_probability(self, abcs):
+        return np.array(self.settings["scores"], dtype=float)
+
+
+def test_a_sound_draft_beats_a_more_human_looking_faulty_one():
+    closed_by_double_bar = LOOPED.replace("A4:|", "A4||", 1)  # |: ... || : a notation error
+    short = "X:1\nT:t\nM:4/4\nL:1/8\nK:D\n|:DFAd fdAF|GFED D4:|\n"  # 2 bars
+    assert is_sound(LOOPED) and not is_sound(closed_by_double_bar) and not is_sound(short)
+    critic = FixedCritic(intercept=0.0, settings={"scores": [0.99, 1.0, 0.2, 0.9, 0.3, 0.4]})
+    drafts = [closed_by_double_bar, short, LOOPED, short, closed_by_double_bar, short]
+    # Tune 1: the sound draft, though the critic likes it least; tune 2: none is sound, so the best.
+    assert critic.best_drafts(drafts, 3) == [LOOPED, short]
 
 
 def test_one_draft_is_todays_tunes_and_reads_no_critic(run_copy):

@@ -12,6 +12,8 @@ from collections import Counter
 
 from .header import split_header, tune_body
 
+MIN_BARS = 8  # a tune needs this many bars to count as one
+
 _BAR = re.compile(r":*(?:\[\||\|\]|\|\||\|):*|::+")
 # Queries at the end of text being written, where masking the whole text at each character would
 # cost too much: a bar line then only spaces just behind; a closing bar line (:| |] || ::) at the end.

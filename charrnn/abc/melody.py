@@ -13,6 +13,7 @@ read as written (neither expanded nor dropped). charrnn.similarity builds its pr
 import re
 from bisect import bisect_right
 from fractions import Fraction
+from functools import lru_cache
 from typing import NamedTuple
 
 from .bars import bar_lines, bar_spans, mask
@@ -87,6 +88,12 @@ def _fields(body):
     return [(m.start(), m.group(1) or m.group(3), (m.group(2) or m.group(4)).strip()) for m in _FIELD.finditer(body)]
 
 
+@lru_cache(maxsize=4096)
+def _sounded(text, unit, tuplet):
+    """note_length(text) * unit * tuplet: a tune has few distinct ones, and Fraction arithmetic is slow."""
+    return note_length(text) * unit * tuplet
+
+
 def unit_length(value, default=DEFAULT_UNIT):
     """An L: value as a fraction of a whole note ('1/8' -> 1/8); `default` when it does not read."""
     try:
@@ -129,10 +136,10 @@ def melody(abc):
                 pitches = [_pitch(a, letter, o, signature, carried) for a, letter, o, _ in inner]
                 pitch, length = max(pitches), note_length(inner[0][3]) * note_length(match.group("clen"))
                 tie = match.group("ctie")
+                length *= unit * (tuplet.pop() if tuplet else 1)
             else:
                 pitch = _pitch(match.group("acc"), match.group("letter"), match.group("oct"), signature, carried)
-                length, tie = note_length(match.group("len")), match.group("tie")
-            length *= unit * (tuplet.pop() if tuplet else 1)
+                length, tie = _sounded(match.group("len"), unit, tuplet.pop() if tuplet else 1), match.group("tie")
             if broken and notes:
                 dots = len(broken)
                 factor = Fraction(2 ** (dots + 1) - 1, 2 ** dots)  # >: 3/2 then 1/2; >>: 7/4 then 1/4

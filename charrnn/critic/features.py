@@ -10,6 +10,7 @@ each measures them its own way.
 """
 from collections import Counter
 from fractions import Fraction
+from functools import lru_cache
 
 import numpy as np
 
@@ -33,6 +34,7 @@ def intervals(pitches, limit=INTERVAL_LIMIT):
     return [max(-limit, min(limit, b - a)) for a, b in zip(pitches, pitches[1:])]
 
 
+@lru_cache(maxsize=1024)  # a tune has a handful of distinct lengths; Fraction's limit_denominator is slow
 def length_label(quarter_length):
     """A note length as a fraction of a whole note ('1/8', '3/16', '1/12' = triplet eighth)."""
     whole = Fraction(quarter_length).limit_denominator(96) / 4
