@@ -48,7 +48,7 @@ def main(argv=None):
     critic = model.critic()
     corpus = load_corpus(a.data)
     top = max(counts)
-    pool = [t.abc for t in model.generate(n=a.n * top, random_seed=a.random_seed)]  # tune k: lanes k*top...
+    pool = [t.abc for t in model.generate(n=a.n * top, random_seed=a.random_seed, drafts=1)]  # tune k: lanes k*top...
     texts = [text_record(abc) for abc in pool]  # what the critic reads
     vectors = [feature_vector(r) for r in texts]
     usable = [i for i, v in enumerate(vectors) if v is not None]

@@ -1,6 +1,6 @@
 """Quality benchmark: is the model better than simple baselines, and are its tunes tunes?
 
-    python bench/quality.py [--model RUN_DIR] [--data data/abc] [-n 200] [--temperature 1.0] [--drafts 1] [--structure AABB:8]
+    python bench/quality.py [--model RUN_DIR] [--data data/abc] [-n 200] [--temperature 1.0] [--drafts N] [--structure AABB:8]
 
 Measures, with the functions `charrnn evaluate` uses (charrnn.evaluation):
 
@@ -56,12 +56,13 @@ def plan_obeyed(records, structure):
 
 
 def measure(model=None, data="data/abc", n=200, temperature=1.0, random_seed=0, human_n=None,
-            kn_orders=DEFAULT_KN_ORDERS, jobs=None, drafts=1, structure=None):
+            kn_orders=DEFAULT_KN_ORDERS, jobs=None, drafts=None, structure=None):
     """The benchmark's numbers as a flat dict."""
     started = time.perf_counter()
     jobs = default_jobs() if jobs is None else jobs
     corpus = load_corpus(data)
     model, name = load_model(model)
+    drafts = model.default_drafts() if drafts is None else drafts
     lk = likelihood(model, corpus, kn_orders)
     index = TrainingIndex(corpus.train_tunes)
     options = {} if structure is None else {"structure": structure}
@@ -181,8 +182,9 @@ def main(argv=None):
     ap.add_argument("--temperature", type=float, default=1.0)
     ap.add_argument("--random-seed", type=int, default=0)
     ap.add_argument("--structure", default=None, help="the plan every tune is held to (AABB:8; default: drawn)")
-    ap.add_argument("--drafts", type=int, default=1,
-                    help="drafts per tune; the model's critic keeps the most human (default 1)")
+    ap.add_argument("--drafts", type=int, default=None,
+                    help="drafts per tune; the model's critic keeps the most human (default: the model's, from "
+                         "its critic.json; 1 without one)")
     ap.add_argument("--human-n", type=int, default=None,
                     help="measure only the first N held-out human tunes (default: all)")
     ap.add_argument("--kn-orders", default="5,7,9",

@@ -161,8 +161,10 @@ class CharModel:
             colon: "AABB:8" (two parts of 8 bars, each repeated), "AB:8,16", or "AABB" (the bars
             drawn). None: with form, each tune draws a plan from form.json's (its meter's and type's).
         drafts: sample this many drafts per tune and keep the one the model's critic (critic.json,
-            `charrnn critic fit`) finds most human; each draft costs a tune's sampling.
+            `charrnn critic fit`) finds most human; each draft costs a tune's sampling. None: the
+            model's default (default_drafts).
         """
+        drafts = self.default_drafts() if drafts is None else drafts
         check_generate(seed, n, temperature, top_k, top_p, max_chars, random_seed, drafts)
         given = header_controls(type=type, meter=meter, key=key, length=length, title=title)
         plan = None if structure is None else parse_structure(structure)
@@ -183,6 +185,11 @@ class CharModel:
         if critic is not None:  # lanes k * drafts ... (k + 1) * drafts - 1 are tune k's drafts
             texts = critic.best_drafts(texts, drafts)
         return [Tune(put_titles_back(t, titles)) for t in texts]
+
+    def default_drafts(self):
+        """Drafts per tune when a caller names none: what the model's critic.json says (the number
+        `charrnn critic fit` chose by measurement), or 1 without a critic."""
+        return self.critic().drafts if (self.folder / CRITIC_FILE).is_file() else 1
 
     def critic(self):
         """The model's critic (critic.json beside the weights), read once; a CharrnnError when
@@ -305,7 +312,7 @@ def write_tunes(tunes, out):
 def _run(args):
     check_out_folder(args.out)  # before the sampling, not after it
     check_generate(args.seed.replace("\\n", "\n"), args.n, args.temperature, args.top_k, args.top_p,
-                   args.max_chars, args.random_seed, args.drafts)
+                   args.max_chars, args.random_seed, 1 if args.drafts is None else args.drafts)
     header_controls(type=args.type, meter=args.meter, key=args.key, length=args.length, title=args.title)
     if args.structure is not None:
         parse_structure(args.structure)
@@ -369,7 +376,8 @@ def register_cli(subparsers):
     p.add_argument("--random-seed", type=int, default=None)
     p.add_argument("--drafts", type=int, default=SAMPLING.drafts,
                    help="sample this many drafts per tune and keep the one the model's critic finds most "
-                        f"human (`charrnn critic fit`); N drafts cost N times the sampling (default {SAMPLING.drafts})")
+                        "human (`charrnn critic fit`); N drafts cost N times the sampling (default: the model's, "
+                        "from its critic.json; 1 without one)")
     p.add_argument("--model", default=None, help="run folder (default: the pretrained model)")
     p.add_argument("--out", default="samples", help="output folder (default: samples/)")
     p.add_argument("--valid-only", action="store_true", help="keep sampling until n tunes parse")

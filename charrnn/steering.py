@@ -101,19 +101,21 @@ def put_titles_back(text, pairs):
 # ----------------------------------------------------------------------------------- public API
 
 def continue_tune(model, abc="", n=1, temperature=1.0, top_k=None, top_p=None, random_seed=None,
-                  max_new_chars=1500, form=True, structure=None, drafts=1, cancelled=None, **header):
+                  max_new_chars=1500, form=True, structure=None, drafts=None, cancelled=None, **header):
     """n tunes that keep `abc` (a header, or a header and bars, possibly ending mid-bar) and
     write on to the tune's end; header controls (title/type/meter/length/key) set fields first.
     `form=True` writes with the model's form.json when it has one (bars of the tune, the opening's
     included, come back; parts close on the tonic; each tune draws a plan of parts), as generate
     does; `structure` ("AABB:8", charrnn.abc.plan) is the plan, the opening's parts and bars counted;
-    `drafts` > 1 keeps the one of that many drafts per tune the model's critic finds most human.
+    `drafts` > 1 keeps the one of that many drafts per tune the model's critic finds most human
+    (None: the model's default_drafts).
     `cancelled` (a function of no arguments, asked between steps; True ends the work with
     charrnn.errors.Stopped): the composer's way to stop a request nobody waits for. vary and fill
     take it too."""
     check_sampling(temperature, top_k, top_p, random_seed)
     plan = None if structure is None else parse_structure(structure)
     check_whole("n", n, 1, MAX_LANES)
+    drafts = model.default_drafts() if drafts is None else drafts
     check_drafts(drafts)
     critic = model.critic() if drafts > 1 else None
     n, tunes = n * drafts, n  # lanes k * drafts ... (k + 1) * drafts - 1 are tune k's drafts

@@ -131,6 +131,28 @@ def test_a_sound_draft_beats_a_more_human_looking_faulty_one():
     assert critic.best_drafts(drafts, 3) == [LOOPED, short]
 
 
+def test_without_drafts_named_the_model_keeps_its_critics_number(run_copy, tmp_path):
+    model = charrnn.load(run_copy)
+    assert model.default_drafts() == 1  # no critic.json: one draft, the tunes as they always were
+    assert ([t.abc for t in model.generate(n=2, random_seed=4, max_chars=300)]
+            == [t.abc for t in model.generate(n=2, random_seed=4, max_chars=300, drafts=1)])
+    _stub_critic(run_copy)
+    data = json.loads((run_copy / CRITIC_FILE).read_text())
+    (run_copy / CRITIC_FILE).write_text(json.dumps(dict(data, drafts=3)))
+    model = charrnn.load(run_copy)
+    assert model.default_drafts() == 3
+    three = [t.abc for t in model.generate(n=2, random_seed=4, max_chars=300, drafts=3)]
+    assert [t.abc for t in model.generate(n=2, random_seed=4, max_chars=300)] == three
+    assert [t.abc for t in model.continue_tune("X:1\nT:t\nM:4/4\nL:1/8\nK:D\n", n=2, random_seed=4,
+                                               max_new_chars=200)] == \
+        [t.abc for t in model.continue_tune("X:1\nT:t\nM:4/4\nL:1/8\nK:D\n", n=2, random_seed=4,
+                                            max_new_chars=200, drafts=3)]
+    for bad in (0, 99):
+        (run_copy / CRITIC_FILE).write_text(json.dumps(dict(data, drafts=bad)))
+        with pytest.raises(CharrnnError, match="drafts"):
+            Critic.load(run_copy / CRITIC_FILE)
+
+
 def test_one_draft_is_todays_tunes_and_reads_no_critic(run_copy):
     before = [t.abc for t in charrnn.load(run_copy).generate(n=3, random_seed=9, max_chars=300)]
     (run_copy / CRITIC_FILE).write_text("not json")  # one draft never reads it
@@ -161,9 +183,11 @@ def test_cli_critic_fit_then_generate_with_drafts(tmp_path, run_copy, tiny_corpu
     shutil.copytree(tiny_corpus, data)
     corpus = charrnn.load_corpus(tiny_corpus)
     (data / "valid.abc").write_text("\n".join(corpus.valid_tunes + corpus.train_tunes[:40]), encoding="utf-8")
-    assert cli.main(["critic", "fit", "--model", str(run_copy), "--data", str(data), "-n", "30"]) == 0
+    assert cli.main(["critic", "fit", "--model", str(run_copy), "--data", str(data), "-n", "30",
+                     "--drafts", "3"]) == 0
     assert "cross-validated AUC" in capsys.readouterr().out
     critic = Critic.load(run_copy / CRITIC_FILE)
+    assert critic.drafts == 3 and charrnn.load(run_copy).default_drafts() == 3
     human = f"{len(corpus.train_tunes)} training tunes and held-out tunes 1-22 of 45"
     assert critic.fitted_on["human"] == human and critic.fitted_on["weights"]
     out = tmp_path / "samples"

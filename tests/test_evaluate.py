@@ -23,7 +23,7 @@ class StandIn:
         self.calls = []
 
     def generate(self, seed="X:", n=1, temperature=1.0, top_k=None, top_p=None, max_chars=2000,
-                 random_seed=None):
+                 random_seed=None, drafts=1):
         self.calls.append((seed, n, temperature, random_seed))
         return [charrnn.Tune(self.train_tunes[i] if i % 2 == 0 else JUNK) for i in range(n)]
 

@@ -48,7 +48,7 @@ class Compose(Sampling):
     title: Optional[str] = Field(None, max_length=100)
     seed: str = Field("", max_length=5000)  # the tune's opening: a header, bars or both
     structure: Optional[str] = Field(None, max_length=40)  # parts x bars, "AABB:8" (charrnn.abc.plan)
-    drafts: int = Field(1, ge=1, le=MAX_DRAFTS)  # the critic keeps the most human of this many
+    drafts: Optional[int] = Field(None, ge=1, le=MAX_DRAFTS)  # the critic keeps the most human; None: the model's
 
 
 class Continue(Sampling):

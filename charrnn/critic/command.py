@@ -1,15 +1,18 @@
 """Fit a model's critic: its own tunes against human ones, saved as critic.json.
 
-    charrnn critic fit --model runs/folk [--data data/abc] [-n 4000] [--random-seed 0]
+    charrnn critic fit --model runs/folk [--data data/abc] [-n 4000] [--random-seed 0] [--drafts 4]
 
 The human side is the corpus's training tunes and the first half of its held-out tunes (the half
 form.json is fitted on); the second half stays unseen, so `charrnn evaluate` can judge drafts on
 it honestly. The machine side is n tunes the model writes with its default settings (form.json
-on, one draft).
+on, one draft). From then on the model keeps the best of `--drafts` drafts when a caller names
+no number (CharModel.default_drafts).
 """
+import dataclasses
 import math
 
 from ..corpus import load_corpus, model_corpus
+from ..checks import check_drafts
 from ..errors import CharrnnError
 from ..form.fit import held_out_halves
 from ..generator import as_model
@@ -19,16 +22,20 @@ from .scorer import CRITIC_FILE
 DEFAULT_N = 4000  # generated tunes: about as many as the human ones, whose thousands the trees need
 MIN_HUMAN = 20  # held-out tunes in the first half, at the least
 MAX_TRAINING_TUNES = 20_000  # of a bigger corpus, every k-th: trees fit in minutes
+DEFAULT_DRAFTS = 4  # the model's drafts per tune once it has a critic: bench/defaults.py chose it
 
 
-def fit_model_critic(model=None, data=None, n=DEFAULT_N, random_seed=0, save=True, kind="best"):
+def fit_model_critic(model=None, data=None, n=DEFAULT_N, random_seed=0, save=True, kind="best",
+                     drafts=DEFAULT_DRAFTS):
     """Fit critic.json for `model` (a run folder, a CharModel or None: the pretrained one) against
     `data`'s training tunes and the first half of its held-out tunes (default: the model's corpus);
     returns the Critic. The training tunes are most of the human side: the network learnt from
     them too, and with a few hundred tunes the critic picked drafts for that sample's quirks.
-    kind: "best" (the classifier that cross-validates better), "logistic" or "trees"."""
+    kind: "best" (the classifier that cross-validates better), "logistic" or "trees".
+    drafts: the model's drafts per tune from now on, when a caller names none (critic.json's `drafts`)."""
     from .fit import fit_critic  # scikit-learn: loaded here, never when sampling
 
+    check_drafts(drafts)
     if n is None or isinstance(n, bool) or not isinstance(n, int) or n < 10:
         raise CharrnnError(f"-n must be a whole number of at least 10 generated tunes, not {n!r}")
     model = as_model(model)
@@ -41,26 +48,29 @@ def fit_model_critic(model=None, data=None, n=DEFAULT_N, random_seed=0, save=Tru
                            f"{2 * MIN_HUMAN} (it is fitted on the first half)")
     training = corpus.train_tunes[::math.ceil(len(corpus.train_tunes) / MAX_TRAINING_TUNES) or 1]
     human = list(training) + list(held_out)
-    machine = [t.abc for t in model.generate(n=n, random_seed=random_seed)]
+    machine = [t.abc for t in model.generate(n=n, random_seed=random_seed, drafts=1)]
     fitted_on = {"model": str(model.folder), "weights": model.weights_file.name, "corpus": str(data),
                  "human": f"{len(training)} training tunes and held-out tunes 1-{len(held_out)} of {len(tunes)}",
                  "machine": f"{n} tunes of the model, random seed {random_seed}",
                  "sampling": {"seed": SAMPLING.seed, "temperature": SAMPLING.temperature, "top_k": SAMPLING.top_k,
                               "top_p": SAMPLING.top_p, "max_chars": SAMPLING.max_chars,
                               "form": model.form is not None}}
-    critic = fit_critic(human, machine, random_seed=random_seed, fitted_on=fitted_on, kind=kind)
+    critic = dataclasses.replace(fit_critic(human, machine, random_seed=random_seed, fitted_on=fitted_on, kind=kind),
+                                 drafts=drafts)
     if save:
         critic.save(model.folder / CRITIC_FILE)
     return critic
 
 
 def _fit(args):
-    critic = fit_model_critic(args.model, args.data, n=args.n, random_seed=args.random_seed, kind=args.kind)
+    critic = fit_model_critic(args.model, args.data, n=args.n, random_seed=args.random_seed, kind=args.kind,
+                              drafts=args.drafts)
     aucs = ", ".join(f"C {c}: {auc:.3f}" for c, auc in critic.figures["cv_auc_logistic"].items())
     print(f"fitted on {critic.fitted_on['human_tunes']} human and {critic.fitted_on['machine_tunes']} generated "
           f"tunes; cross-validated AUC of the logistic regression {aucs}; of the trees "
           f"{critic.figures['cv_auc_trees']:.3f}; kept: {critic.settings['kind']}")
-    print(f"-> {critic.fitted_on['model']}/{CRITIC_FILE}")
+    print(f"-> {critic.fitted_on['model']}/{CRITIC_FILE} (the model now keeps the best of {critic.drafts} drafts "
+          "unless told otherwise)")
     return 0
 
 
@@ -73,6 +83,9 @@ def register_cli(subparsers):
                      help="corpus folder whose valid.abc is held out (default: the model's, from train_args.json)")
     fit.add_argument("-n", type=int, default=DEFAULT_N, help=f"tunes to generate (default {DEFAULT_N})")
     fit.add_argument("--random-seed", type=int, default=0)
+    fit.add_argument("--drafts", type=int, default=DEFAULT_DRAFTS,
+                     help=f"drafts per tune the model keeps the best of from now on, when not told (default "
+                          f"{DEFAULT_DRAFTS}; 1 leaves its tunes as they were)")
     fit.add_argument("--kind", choices=("best", "logistic", "trees"), default="best",
                      help="the classifier: the one that cross-validates better (default), a logistic regression, "
                           "or gradient-boosted trees")

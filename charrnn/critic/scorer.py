@@ -17,6 +17,7 @@ import numpy as np
 
 from ..abc.bars import MIN_BARS, bar_spans
 from ..abc.notation import notation_errors
+from ..checks import MAX_DRAFTS
 from ..errors import CharrnnError
 from ..files import write_text_atomic
 from .features import FEATURE_NAMES, feature_vector, text_record
@@ -39,6 +40,7 @@ class Critic:
     settings: dict = field(default_factory=dict)  # how it was fitted (classifier, C, ...)
     fitted_on: dict = field(default_factory=dict)  # the model, corpus and tunes it was fitted on
     figures: dict = field(default_factory=dict)  # cross-validated AUCs of the fit
+    drafts: int = 1  # drafts per tune when a caller names none (charrnn critic fit --drafts)
 
     def human_probability(self, abcs):
         """(n,) the probability that each tune (ABC text) is human; 0 for one with under 2 notes."""
@@ -82,7 +84,10 @@ class Critic:
                          scale=tuple(map(float, data.get("scale", ()))), coef=tuple(map(float, data.get("coef", ()))),
                          trees=tuple(_checked_tree(t) for t in data.get("trees", ())),
                          features=tuple(data["features"]), settings=dict(data.get("settings", {})),
-                         fitted_on=dict(data.get("fitted_on", {})), figures=dict(data.get("figures", {})))
+                         fitted_on=dict(data.get("fitted_on", {})), figures=dict(data.get("figures", {})),
+                         drafts=int(data.get("drafts", 1)))
+            if not 1 <= critic.drafts <= MAX_DRAFTS:
+                raise ValueError(f"drafts {critic.drafts}, expected 1 to {MAX_DRAFTS}")
         except (OSError, ValueError, KeyError, TypeError, AttributeError, IndexError) as e:
             raise CharrnnError(f"{path}: not a valid critic file ({e})") from None
         if list(critic.features) != FEATURE_NAMES:

@@ -45,7 +45,6 @@ from .report import num, pct, render_markdown, sample_label
 
 DEFAULT_N = 200
 DEFAULT_TEMPERATURES = (SAMPLING.temperature,)
-DEFAULT_DRAFTS = tuple(sorted({1, SAMPLING.drafts}))  # one draft, and the shipped default when it differs
 DEFAULT_KN_ORDERS = (5, 7)
 
 
@@ -96,9 +95,8 @@ def generate_tunes(model, n, temperature, random_seed=0, seed=SAMPLING.seed, max
                    drafts=1, **options):
     """n tunes from the model as ABC strings, each the best of `drafts` (one: the model's own);
     `options`: generate's others, such as structure."""
-    more = {"drafts": drafts} if drafts != 1 else {}  # a stand-in model need not know drafts
     tunes = model.generate(seed=seed, n=n, temperature=temperature, max_chars=max_chars,
-                           random_seed=random_seed, **more, **options)
+                           random_seed=random_seed, drafts=drafts, **options)
     return [getattr(t, "abc", t) for t in tunes]
 
 
@@ -145,7 +143,7 @@ def _sample_tag(t, drafts):
 
 def evaluate(model=None, data=None, out="report", n=DEFAULT_N, temperatures=DEFAULT_TEMPERATURES,
              random_seed=0, seed=SAMPLING.seed, max_chars=SAMPLING.max_chars, kn_orders=DEFAULT_KN_ORDERS, human_n=None,
-             jobs=None, plots=True, log=None, drafts=(1,)):
+             jobs=None, plots=True, log=None, drafts=None):
     """Measure a model and n of its tunes per temperature and number of drafts; write report.json,
     report.md and plots.
 
@@ -153,13 +151,14 @@ def evaluate(model=None, data=None, out="report", n=DEFAULT_N, temperatures=DEFA
     data: the corpus folder (default: the one the model was trained on, charrnn.corpus.model_corpus).
     human_n: measure only the first human_n held-out tunes (default: all of them).
     drafts: drafts per tune, each value a set of tunes (> 1 needs the model's critic.json); with any
-        above 1, detectability is measured against the second half of the held-out tunes.
+        above 1, detectability is measured against the second half of the held-out tunes. None: one
+        draft and the model's default (CharModel.default_drafts), when that is more.
     jobs: processes that measure tunes (default: default_jobs(), one per CPU up to 4).
     Returns the report as a dict (what report.json holds).
     """
     if n < 1:
         raise CharrnnError(f"-n must be at least 1, got {n}")
-    temperatures, drafts = tuple(temperatures), checked_drafts(drafts)
+    temperatures, drafts = tuple(temperatures), None if drafts is None else checked_drafts(drafts)
     if not temperatures or any(not 0 < t < float("inf") for t in temperatures):
         raise CharrnnError(f"temperatures must be positive and finite, got {temperatures}")
     jobs = default_jobs() if jobs is None else max(1, int(jobs))
@@ -167,6 +166,8 @@ def evaluate(model=None, data=None, out="report", n=DEFAULT_N, temperatures=DEFA
     started = time.perf_counter()
     out = check_out_folder(out)
     model, model_name = clock("load model", load_model, model)
+    if drafts is None:
+        drafts = tuple(sorted({1, model.default_drafts() if hasattr(model, "default_drafts") else 1}))
     if max(drafts) > 1 and hasattr(model, "critic"):
         model.critic()  # no critic.json: say so now, not after the human tunes are measured
     if data is None:
@@ -272,9 +273,9 @@ def register_cli(subparsers):
     p.add_argument("-n", type=int, default=DEFAULT_N, help=f"tunes per temperature (default {DEFAULT_N})")
     p.add_argument("--temperatures", type=_list_arg(parse_temperatures), default=DEFAULT_TEMPERATURES,
                    help="comma-separated sampling temperatures (default 1.0), e.g. 0.7,0.9,1.0,1.2")
-    p.add_argument("--drafts", type=_list_arg(parse_drafts), default=DEFAULT_DRAFTS,
+    p.add_argument("--drafts", type=_list_arg(parse_drafts), default=None,
                    help="comma-separated drafts per tune, each a set of tunes, e.g. 1,4: the model's critic keeps "
-                        "each tune's most human draft (default " + ",".join(map(str, DEFAULT_DRAFTS)) + ")")
+                        "each tune's most human draft (default: 1 and the model's own, from its critic.json)")
     p.add_argument("--random-seed", type=int, default=0)
     p.add_argument("--seed", default=SAMPLING.seed, help=r"text that starts every tune; '\n' for newlines")
     p.add_argument("--max-chars", type=int, default=SAMPLING.max_chars)

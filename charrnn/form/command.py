@@ -32,7 +32,8 @@ def calibrate_copies(model, form, target, n=CALIBRATION_TUNES, random_seed=0):
     to copy keeps 1)."""
     tried = []
     for scale in COPY_SCALES:
-        tunes = model.generate(n=n, random_seed=random_seed, form=dataclasses.replace(form, copy_scale=scale))
+        tunes = model.generate(n=n, random_seed=random_seed, form=dataclasses.replace(form, copy_scale=scale),
+                               drafts=1)
         tried.append((scale, repeated_bar_share([t.abc for t in tunes])))
         if tried[-1][1] >= target:
             break

@@ -26,7 +26,7 @@ class SamplingDefaults:
     top_k: int = None
     top_p: float = None
     max_chars: int = 2000
-    drafts: int = 1  # drafts sampled per tune, the critic keeping the most human (charrnn.critic)
+    drafts: int = None  # drafts per tune, the critic keeping the most human; None: the model's (critic.json)
 
 
 SAMPLING = SamplingDefaults()

@@ -74,7 +74,7 @@ def register_cli(subparsers):
     make.add_argument("--temperature", type=float, default=SAMPLING.temperature)
     make.add_argument("--drafts", type=int, default=SAMPLING.drafts,
                       help="each machine tune is the best of this many drafts, chosen by the model's critic "
-                           f"(`charrnn critic fit`; default {SAMPLING.drafts})")
+                           "(`charrnn critic fit`; default: the model's, from its critic.json; 1 without one)")
     make.add_argument("--program", default=None, metavar="N|NAME",
                       help="General MIDI program 0-127 or an instrument name (fiddle, flute, accordion, ...; "
                            "default: the fiddle), the same for every clip")

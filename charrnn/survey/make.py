@@ -81,10 +81,9 @@ def _machine_candidates(model, count, temperature, random_seed, max_tries, draft
     """Valid generated tunes, in batches, stopping after max_tries tunes whatever their worth
     (each the best of `drafts`, which the critic chose)."""
     tried = batch = 0
-    more = {"drafts": drafts} if drafts != 1 else {}  # a stand-in model need not know drafts
     while tried < max_tries:
         n, seed = min(count, max_tries - tried), random_seed + batch
-        tunes = model.generate(seed=SAMPLING.seed, n=n, temperature=temperature, random_seed=seed, **more)
+        tunes = model.generate(seed=SAMPLING.seed, n=n, temperature=temperature, random_seed=seed, drafts=drafts)
         for i, tune in enumerate(tunes):
             if tune.is_valid:
                 yield tune, (f"seed='X:' temperature={temperature} random_seed={seed} n={n} index={i}"
@@ -139,12 +138,13 @@ def make_survey(out, machine=10, human=10, seconds=30.0, random_seed=7, model=No
     carry chord symbols unevenly would give the source away.
     A generated tune whose nearest training tune scores above `max_similarity` (charrnn.similarity)
     is refused: a machine clip must not be a near-copy of a human tune.
-    drafts: each machine tune is the best of this many drafts, chosen by the model's critic.json.
+    drafts: each machine tune is the best of this many drafts, chosen by the model's critic.json
+        (None: the model's default, CharModel.default_drafts).
     """
     if machine < 0 or human < 0 or machine + human == 0:
         raise CharrnnError("a survey needs at least one clip (--machine and --human are counts >= 0)")
     check_score("--max-similarity", max_similarity)
-    check_drafts(drafts)
+    check_drafts(1 if drafts is None else drafts)
     if seconds <= 0:
         raise CharrnnError(f"--seconds must be positive, not {seconds}")
     rule = sound_rule(program, tempo, chords)
@@ -154,6 +154,8 @@ def make_survey(out, machine=10, human=10, seconds=30.0, random_seed=7, model=No
         raise CharrnnError(f"{listen} is not empty: pick a new --out folder so old clips cannot mix in")
     if machine:
         model = as_model(model)  # load first: a bad --model should fail before minutes of rendering
+        if drafts is None:
+            drafts = model.default_drafts() if hasattr(model, "default_drafts") else 1
         if drafts > 1:
             model.critic()  # and a model without critic.json
     if data is None:
@@ -218,7 +220,7 @@ def make_survey(out, machine=10, human=10, seconds=30.0, random_seed=7, model=No
     (out / "tunes.abc").write_text("\n".join(f"% {r['clip']} ({r['source']})\n{r['abc'].strip()}\n" for r in key),
                                    encoding="utf-8")
     write_text_atomic(out / "README.md", _readme(key, rule, seconds, fade, sample_rate, random_seed, temperature,
-                                                   drafts))
+                                                   drafts or 1))
     return key
 
 

@@ -142,7 +142,7 @@ function structure() {  // parts x bars as charrnn writes form: "AABB:8"; bars a
 
 function composeBody() {  // the "New tune" form as /api/compose reads it (more controls join here)
   return {type: $("type").value || null, meter: $("meter").value || null, key: $("key").value || null,
-          structure: structure(), drafts: Number($("drafts").value),
+          structure: structure(), drafts: $("drafts").value ? Number($("drafts").value) : null,
           title: $("title").value.trim() || null, seed: $("start").value, ...sampling()};
 }
 
