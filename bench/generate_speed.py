@@ -1,6 +1,6 @@
 """Generation speed on one machine and one set of weights: a plain Keras loop vs charrnn.
 
-    python bench/generate_speed.py [--model RUN_DIR] [--chars 200] [--lanes 200]
+    python bench/generate_speed.py [--model RUN_DIR] [--chars 200] [--lanes 200] [--drafts 1,2,4]
 
 1. A plain Keras loop (the project's first design): the batch-1 stateful model, `model.predict`
    once per character.
@@ -8,8 +8,10 @@
    next_char_probs and inverse-CDF draw), ms per character.
 3. charrnn's batched generation: `--lanes` tunes sampled in parallel, characters per second
    (whole tunes through the public API), with the model's form.json (copied bars, cadence
-   retries) and without it. The lanes' start states (after reading the start tunes, or after
-   warm-up tunes) are read once per loaded model before, and timed apart (`start_states_s`).
+   retries) and without it, each tune the best of the model's default number of drafts (the
+   shipped model: 4), and with --drafts for each number listed. The lanes' start states (after
+   reading the start tunes, or after warm-up tunes) are read once per loaded model before, and
+   timed apart (`start_states_s`).
 Both charrnn figures run under `blas_threads()`, as `generate` does: one BLAS thread when the
 machine is busy ($CHARRNN_SAMPLING_THREADS overrides). Prints one JSON line, with the CPU.
 
@@ -55,11 +57,13 @@ def numpy_batch1_ms_per_char(model, chars, rng):
         return 1000 * (time.perf_counter() - start) / chars
 
 
-def batched_chars_per_s(model, lanes, random_seed=0, form=True, max_chars=None):
+def batched_chars_per_s(model, lanes, random_seed=0, form=True, max_chars=None, drafts=None):
     """Whole tunes in parallel lanes, through the public API (sampling and boundaries included;
-    with the model's form.json, copies and cadence retries included, unless form=False)."""
+    with the model's form.json, copies and cadence retries included, unless form=False; each tune
+    the best of `drafts`, the model's default when None)."""
     start = time.perf_counter()
-    tunes = model.generate(n=lanes, random_seed=random_seed, form=form, **({"max_chars": max_chars} if max_chars else {}))
+    tunes = model.generate(n=lanes, random_seed=random_seed, form=form, drafts=drafts,
+                           **({"max_chars": max_chars} if max_chars else {}))
     seconds = time.perf_counter() - start
     chars = sum(len(t.abc) for t in tunes) - lanes * len("X:")
     return chars / seconds, chars
@@ -103,6 +107,7 @@ def main():
     ap.add_argument("--chars", type=int, default=200)
     ap.add_argument("--lanes", type=int, default=200)
     ap.add_argument("--tune-chars", type=int, default=500, help="transformer: the tune length timed")
+    ap.add_argument("--drafts", default="", help="also time these numbers of drafts per tune, e.g. 1,2,4")
     args = ap.parse_args()
     model = charrnn.load(args.model)
     rng = np.random.default_rng(0)
@@ -116,6 +121,8 @@ def main():
     start_s = time.perf_counter() - start
     batched, chars = batched_chars_per_s(model, args.lanes)
     plain, _ = batched_chars_per_s(model, args.lanes, form=False)
+    by_drafts = {int(d): round(batched_chars_per_s(model, args.lanes, drafts=int(d))[0])
+                 for d in args.drafts.split(",") if d.strip()}
     keras_ms = keras_predict_ms_per_char(model, args.chars, rng)
     print(json.dumps({
         "cpu": cpu_name(), "weights": str(model.weights_file),
@@ -125,6 +132,7 @@ def main():
         "batched_lanes": args.lanes, "batched_chars": chars,
         "start_states_s": round(start_s, 2),
         "batched_chars_per_s": round(batched), "form": model.form is not None,
+        "drafts": model.default_drafts(), "batched_chars_per_s_by_drafts": by_drafts,
         "batched_chars_per_s_without_form": round(plain),
     }))
 

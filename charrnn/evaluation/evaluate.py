@@ -1,8 +1,8 @@
 """`charrnn evaluate`: an honest report card for a model and the tunes it writes.
 
-    charrnn evaluate --out report/                               # the pretrained model, 200 tunes
+    charrnn evaluate --out report/              # the pretrained model, 200 tunes: 1 draft and its default
     charrnn evaluate --model runs/folk --temperatures 0.7,0.9,1.0,1.2 -n 200 --out report/
-    charrnn evaluate --drafts 1,4 --out report/     # also the best of 4 drafts (charrnn.critic)
+    charrnn evaluate --drafts 1,2,8 --out report/   # the best of 1, 2 and 8 drafts (charrnn.critic)
 
 Writes into --out: report.json (every number), report.md (the same, for people, with short
 explanations), PNG figures and the generated tunes (tunes_t1.abc, ...). Each generated set is
@@ -17,8 +17,8 @@ has a human reference next to it:
   score of the nearest training tune by ear (charrnn.similarity: key, ornaments and bar lines aside);
 - musical statistics (MGEval style) with a human-vs-human ceiling, and detectability (ROC AUC).
 
-With drafts > 1 the model's critic, fitted on the first half of the held-out tunes, picks each
-tune's best draft; detectability is then measured against the second half only, which the critic
+With drafts > 1 the model's critic, fitted on the training tunes and the first half of the
+held-out tunes, picks each tune's best draft; detectability is then measured against the second half only, which the critic
 never saw (for every set, one draft included, so the figures compare).
 """
 import json
@@ -187,7 +187,7 @@ def evaluate(model=None, data=None, out="report", n=DEFAULT_N, temperatures=DEFA
     index = clock("index training tunes", TrainingIndex, train_tunes)
     human = clock("measure held-out human tunes", measure_tunes, human_tunes, index, jobs=jobs)
     half_a, half_b = halves(human)
-    # The critic was fitted on the first half of the held-out tunes (charrnn critic fit): with drafts
+    # The critic was fitted on the first half of the held-out tunes and the training tunes: with drafts
     # the judge compares every set with the second half, which the critic never saw.
     unseen = len(corpus.valid_tunes) // 2
     judged_on = human[unseen:] if max(drafts) > 1 else human
