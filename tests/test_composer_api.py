@@ -413,5 +413,8 @@ def test_compose_keeps_its_parts_and_drafts_need_a_critic(client, tmp_path):
     with TestClient(create_app(charrnn.load(), tmp_path / "shipped.sqlite", media_folder=tmp_path / "m")) as shipped:
         tune = shipped.post("/api/compose", json={"meter": "6/8", "key": "D", "structure": "AABB:4", "drafts": 2,
                                                   "random_seed": 3}).json()
+        plain = shipped.post("/api/compose", json={"random_seed": 3}).json()  # drafts: the model's own
     assert tune_plan(tune["abc"]) == ((4, True), (4, True)), tune["abc"]
     assert tune["settings"]["structure"] == "AABB:4" and tune["settings"]["drafts"] == 2
+    assert plain["settings"]["drafts"] == charrnn.load().default_drafts() == 2
+    assert client.post("/api/compose", json={"random_seed": 3}).json()["settings"]["drafts"] == 1  # no critic

@@ -223,12 +223,14 @@ def create_app(model, tunebook, media_folder=None, max_body=MAX_BODY, corpus=Non
         if body.structure:
             parse_structure(body.structure)  # refused before any work
 
+        drafts = model.default_drafts() if body.drafts is None else body.drafts  # the settings say which
+
         def work(job):
             tune = model.continue_tune(body.seed, type=body.type, meter=body.meter, key=body.key, title=title,
-                                       structure=body.structure or None, drafts=body.drafts,
+                                       structure=body.structure or None, drafts=drafts,
                                        max_new_chars=MAX_NEW_CHARS, **sampling(body, job))[0]
             abc = honest_title(cap_bars(tune.abc, MAX_BARS), title)
-            return answer(abc, body.model_dump(), body, job)
+            return answer(abc, {**body.model_dump(), "drafts": drafts}, body, job)
 
         return await workshop.run(request, work)
 
