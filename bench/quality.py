@@ -31,6 +31,7 @@ import sys
 import time
 
 from charrnn.abc.plan import parse_structure, parts_end_alike, structure_text
+from charrnn.checks import drafts_for
 from charrnn.corpus import load_corpus
 from charrnn.errors import CharrnnError
 from charrnn.evaluation.detectability import detectability
@@ -62,7 +63,7 @@ def measure(model=None, data="data/abc", n=200, temperature=1.0, random_seed=0, 
     jobs = default_jobs() if jobs is None else jobs
     corpus = load_corpus(data)
     model, name = load_model(model)
-    drafts = model.default_drafts() if drafts is None else drafts
+    drafts = drafts_for(model, drafts)
     lk = likelihood(model, corpus, kn_orders)
     index = TrainingIndex(corpus.train_tunes)
     options = {} if structure is None else {"structure": structure}

@@ -76,6 +76,16 @@ def check_drafts(drafts):
     check_whole("drafts", drafts, 1, MAX_DRAFTS)
 
 
+def drafts_for(model, drafts):
+    """The drafts per tune to sample: `drafts`, checked, or when None the model's default (its
+    critic.json's, CharModel.default_drafts; 1 for a model that names none, such as a stand-in)."""
+    if drafts is None:
+        default = getattr(model, "default_drafts", None)
+        drafts = default() if default is not None else 1
+    check_drafts(drafts)
+    return drafts
+
+
 def check_train(epochs, save_every, batch_size, seq_len, learning_rate, random_seed, time_limit=None):
     for name, value in (("epochs", epochs), ("save_every", save_every), ("batch_size", batch_size),
                         ("seq_len", seq_len)):

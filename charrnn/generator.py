@@ -22,7 +22,7 @@ from . import steering
 from .abc.header import header_controls, with_header
 from .abc.plan import parse_structure
 from .abc.text import tunebook
-from .checks import check_generate, check_score
+from .checks import check_generate, check_score, drafts_for
 from .critic import CRITIC_FILE, Critic
 from .errors import CharrnnError, check_out_folder
 from .files import replacing, write_text_atomic
@@ -164,7 +164,7 @@ class CharModel:
             `charrnn critic fit`) finds most human; each draft costs a tune's sampling. None: the
             model's default (default_drafts).
         """
-        drafts = self.default_drafts() if drafts is None else drafts
+        drafts = drafts_for(self, drafts)
         check_generate(seed, n, temperature, top_k, top_p, max_chars, random_seed, drafts)
         given = header_controls(type=type, meter=meter, key=key, length=length, title=title)
         plan = None if structure is None else parse_structure(structure)

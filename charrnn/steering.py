@@ -21,7 +21,7 @@ import numpy as np
 from .abc.bars import bar_spans, bars_so_far, mask
 from .abc.header import with_header
 from .abc.plan import parse_structure
-from .checks import MAX_LANES, check_drafts, check_sampling, check_whole
+from .checks import MAX_LANES, check_sampling, check_whole, drafts_for
 from .errors import CharrnnError
 from .form.sampler import FormSampler
 from .nn.sampling import feed, log_likelihood, sample_lanes, sample_until, tune_limit
@@ -115,8 +115,7 @@ def continue_tune(model, abc="", n=1, temperature=1.0, top_k=None, top_p=None, r
     check_sampling(temperature, top_k, top_p, random_seed)
     plan = None if structure is None else parse_structure(structure)
     check_whole("n", n, 1, MAX_LANES)
-    drafts = model.default_drafts() if drafts is None else drafts
-    check_drafts(drafts)
+    drafts = drafts_for(model, drafts)
     critic = model.critic() if drafts > 1 else None
     n, tunes = n * drafts, n  # lanes k * drafts ... (k + 1) * drafts - 1 are tune k's drafts
     rng = np.random.default_rng(random_seed)

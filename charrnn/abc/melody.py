@@ -134,9 +134,8 @@ def melody(abc):
                 if not inner:
                     continue
                 pitches = [_pitch(a, letter, o, signature, carried) for a, letter, o, _ in inner]
-                pitch, length = max(pitches), note_length(inner[0][3]) * note_length(match.group("clen"))
-                tie = match.group("ctie")
-                length *= unit * (tuplet.pop() if tuplet else 1)
+                length = _sounded(inner[0][3], unit, tuplet.pop() if tuplet else 1) * note_length(match.group("clen"))
+                pitch, tie = max(pitches), match.group("ctie")
             else:
                 pitch = _pitch(match.group("acc"), match.group("letter"), match.group("oct"), signature, carried)
                 length, tie = _sounded(match.group("len"), unit, tuplet.pop() if tuplet else 1), match.group("tie")

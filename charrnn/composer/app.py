@@ -27,6 +27,7 @@ from starlette.exceptions import HTTPException
 from ..abc.bars import bar_spans
 from ..abc.melody import bar_numbers, melody
 from ..abc.plan import parse_structure
+from ..checks import drafts_for
 from ..errors import CharrnnError, Stopped
 from ..generator import default_weights_dir
 from ..nn.stepnet import blas_threads
@@ -223,7 +224,7 @@ def create_app(model, tunebook, media_folder=None, max_body=MAX_BODY, corpus=Non
         if body.structure:
             parse_structure(body.structure)  # refused before any work
 
-        drafts = model.default_drafts() if body.drafts is None else body.drafts  # the settings say which
+        drafts = drafts_for(model, body.drafts)  # the settings say which
 
         def work(job):
             tune = model.continue_tune(body.seed, type=body.type, meter=body.meter, key=body.key, title=title,

@@ -27,7 +27,7 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from ..checks import check_drafts
+from ..checks import check_drafts, drafts_for
 from ..corpus import load_corpus, model_corpus
 from ..errors import CharrnnError, check_out_folder
 from ..files import write_text_atomic
@@ -167,7 +167,7 @@ def evaluate(model=None, data=None, out="report", n=DEFAULT_N, temperatures=DEFA
     out = check_out_folder(out)
     model, model_name = clock("load model", load_model, model)
     if drafts is None:
-        drafts = tuple(sorted({1, model.default_drafts() if hasattr(model, "default_drafts") else 1}))
+        drafts = tuple(sorted({1, drafts_for(model, None)}))
     if max(drafts) > 1 and hasattr(model, "critic"):
         model.critic()  # no critic.json: say so now, not after the human tunes are measured
     if data is None:

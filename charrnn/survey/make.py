@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from ..abc.header import header_field
-from ..checks import check_drafts, check_score
+from ..checks import check_drafts, check_score, drafts_for
 from ..corpus import load_corpus, model_corpus
 from ..errors import CharrnnError, check_out_folder
 from ..files import write_text_atomic
@@ -154,8 +154,7 @@ def make_survey(out, machine=10, human=10, seconds=30.0, random_seed=7, model=No
         raise CharrnnError(f"{listen} is not empty: pick a new --out folder so old clips cannot mix in")
     if machine:
         model = as_model(model)  # load first: a bad --model should fail before minutes of rendering
-        if drafts is None:
-            drafts = model.default_drafts() if hasattr(model, "default_drafts") else 1
+        drafts = drafts_for(model, drafts)
         if drafts > 1:
             model.critic()  # and a model without critic.json
     if data is None:
