@@ -266,3 +266,41 @@ def test_copies_do_not_make_loops(shipped):
     held = loops(dataclasses.replace(base, loop_weight=0.0, max_run=3))
     assert free[0] > 0.5 and held[0] < free[0] / 3
     assert free[1] > 6 and held[1] <= 5  # a run may grow by the bars the network writes again itself
+
+
+def test_a_lane_sent_back_too_often_writes_on():
+    """A rule that refuses every bar would hold a lane (and its whole batch) until the steps run
+    out; after MAX_REWINDS times back the lane writes on without retries and ends its tune."""
+    from charrnn.form.rules import Rule
+    from charrnn.form.sampler import MAX_REWINDS, FormSampler
+
+    class RefusesEveryBar(Rule):
+        passes = 1000
+
+        def refuses_bar(self, lane, lanes, upto):
+            return lanes.has_bar(lane)  # every bar after the first is written again
+
+    class ZeroStart:
+        def take(self, n, rng=None):
+            return [[np.zeros((n, 2), np.float32)]]
+
+    vocab = Vocabulary.from_text("X:1\nK:G\nAB|")
+
+    class NoNewlines(UniformNet):  # so no lane ends its tune before its characters run out
+        def step(self, ids, state):
+            logits = super().step(ids, state)
+            logits[:, vocab.char_to_idx["\n"]] = -50
+            return logits
+
+    hooks = []
+
+    def hook(prime, n, rng):
+        hooks.append(FormSampler(None, vocab, prime, n, rng))
+        hooks[-1].rules.append(RefusesEveryBar())
+        return hooks[-1]
+
+    prime = "X:1\nK:G\n"
+    tunes = sample_tunes(NoNewlines(len(vocab)), vocab, prime, 8, np.random.default_rng(0), hook=hook,
+                         start=ZeroStart(), max_chars=400)
+    assert list(hooks[0].rewound) == [MAX_REWINDS] * 8  # every lane was sent back that often, no more
+    assert [len(t) for t in tunes] == [400] * 8  # and then wrote on to the most characters a tune may have

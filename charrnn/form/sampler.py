@@ -18,6 +18,10 @@ from .plans import read_plans
 from .rules import BarCopies, Cadences, CharacterCache, HeaderFields, NotationRetry
 
 NOBODY = -1  # refused_by: no rule refused the lane's bar
+# A lane sent back more often than this writes on without retries. Of the shipped model's lanes 99%
+# are sent back at most 17 times; the few past 32 had lost their way (bars of blanks rewritten
+# hundreds of times) and held a whole batch of lanes for thousands of steps.
+MAX_REWINDS = 32
 
 
 class FormSampler:
@@ -35,6 +39,7 @@ class FormSampler:
         self.copying = np.zeros(n, dtype=bool)  # lanes with ids left in their queue
         self.saved = [None] * n  # each lane as it was where its current bar started
         self.refused_by = np.full(n, NOBODY)  # the rule that refused the lane's bar this step
+        self.rewound = np.zeros(n, dtype=np.int64)  # times the lane was sent back (MAX_REWINDS)
         self.out = self.length = None  # the loop's arrays, seen at each step
         # In the order they are asked: a failed cadence try is refused before its notation is
         # checked, and at a tune's end the notation check comes before the cadence's judgement.
@@ -104,7 +109,8 @@ class FormSampler:
             lane = active[j]
             text = self.text(lane)
             upto = text + self.vocab.chars[ids[j]]  # the bar just written, its bar line, ending and next note
-            refusing = next((r for r, rule in enumerate(self.rules) if rule.refuses_bar(lane, self, upto)), NOBODY)
+            refusing = NOBODY if self.rewound[lane] >= MAX_REWINDS else \
+                next((r for r, rule in enumerate(self.rules) if rule.refuses_bar(lane, self, upto)), NOBODY)
             if refusing != NOBODY:
                 self.refused_by[lane] = refusing
                 continue
@@ -126,7 +132,8 @@ class FormSampler:
         self.out, self.length = out, length
         back = np.zeros(len(active), dtype=bool)
         refused = self.refused_by[active] != NOBODY
-        for j in np.flatnonzero(done | (self.closing[ids] & self.cursor.in_body[active]) | refused):
+        asked = self.rewound[active] < MAX_REWINDS
+        for j in np.flatnonzero((done | (self.closing[ids] & self.cursor.in_body[active]) | refused) & asked):
             lane = active[j]
             cause = self.refused_by[lane]
             if cause == NOBODY and done[j]:
@@ -144,6 +151,7 @@ class FormSampler:
         """Put the lanes in `back` (a mask over active) as they were where their bar started."""
         for j in np.flatnonzero(back):
             lane = active[j]
+            self.rewound[lane] += 1
             saved = self.saved[lane]
             length[lane] = saved["length"]
             prev1[lane], prev2[lane] = saved["prev"]
