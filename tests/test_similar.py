@@ -96,6 +96,8 @@ def test_key_signature_and_melody_read_the_text():
     assert [n.bar for n in notes] == [0, 0, 0, 1, 1]
     # A triplet takes two notes' time; a repeat is read as written; x and z rests are not notes.
     assert [n.length for n in melody("X:1\nL:1/8\nK:G\n|:(3GAB z c2:|x")] == [1 / 12] * 3 + [0.25]
+    # A bare K: or L: line (the network writes them) changes nothing.
+    assert [n.pitch for n in melody("X:1\nL:1/8\nK:D\nF2|\nK:\nL:\nF2|")] == [66, 66]
 
 
 def test_transposed_rewritten_tune_has_the_same_symbols():

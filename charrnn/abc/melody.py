@@ -84,8 +84,10 @@ def _pitch(acc, letter, octave, signature, carried):
 
 
 def _fields(body):
-    """(position, 'K' or 'L', value) of each key or unit-length change in a tune body."""
-    return [(m.start(), m.group(1) or m.group(3), (m.group(2) or m.group(4)).strip()) for m in _FIELD.finditer(body)]
+    """(position, 'K' or 'L', value) of each key or unit-length change in a tune body or header."""
+    found = [(m.start(), m.group(1) or m.group(3), (m.group(2) if m.group(1) else m.group(4)).strip())
+             for m in _FIELD.finditer(body)]
+    return [f for f in found if f[2]]  # a bare `K:` (the network writes one now and then) changes nothing
 
 
 @lru_cache(maxsize=4096)
