@@ -142,3 +142,16 @@ def test_what_a_tune_so_far_may_leave_open(body):
 
 def test_parts_the_header_names_are_no_error():
     assert notation_errors(HEADER.replace("K:G", "P:AB\nK:G") + "P:A\nG4|]\nP:B\nd4|]", complete=True) == []
+
+
+@pytest.mark.parametrize("abc, at, what", [
+    ("X:1\nT:t\nRHhornpipe\nM:2/4\nK:G\nGABc dBAG|]", "\nRH", "a header line that is not a field"),
+    ("X:1\nT:t\nM:G|\nL:1/8\nK:G\nGABc dBAG|]", "M:G|", "a meter that is not one"),
+    (HEADER + "GABc dBAG|[M:VD] GABc d4|]", "[M:VD]", "a meter that is not one"),
+    (HEADER + "GABc dBAG|\nM:VD\nGABc d4|]", "M:VD", "a meter that is not one"),
+])
+def test_a_header_line_or_meter_music21_cannot_read(abc, at, what):
+    """Of the critic's drafts that music21 could not read but that had no other notation error, a
+    garbled header line or meter was the most common cause; no tune of data/abc has one."""
+    assert notation_errors(abc) == [(abc.index(at), what)]
+    assert notation_errors(HEADER + "GABc dBAG|\nM:6/8\nGAB cBA|[M:C|] GABc d4|]") == []  # meter changes that read

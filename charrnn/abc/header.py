@@ -123,6 +123,11 @@ def normalise_meter(value):
     return {"C": "4/4", "C|": "2/2"}.get(value, value) or None
 
 
+def is_meter(value):
+    """Whether an M: value is one a reader can count bars by (6/8, C|, none), as the controls check it."""
+    return bool(_CHECKS["M"][0].fullmatch(value.strip()))
+
+
 def tonic_letter(abc):
     """The letter of the tonic that the tune's K: line names ('G' for K:Gmix), or None."""
     key = normalise_key(header_field(abc, "K"))
