@@ -4,6 +4,7 @@
     header_field(abc, "T")                    ->  "Reel"
 """
 import re
+from functools import lru_cache
 
 from ..errors import CharrnnError
 
@@ -121,6 +122,18 @@ def normalise_meter(value):
     """An M: value with the symbols spelt out: C -> 4/4, C| -> 2/2."""
     value = (value or "").replace(" ", "")
     return {"C": "4/4", "C|": "2/2"}.get(value, value) or None
+
+
+@lru_cache(maxsize=None)
+def _field_pattern(letters):
+    return re.compile(rf"^([{letters}]):(.*)$|\[([{letters}]):([^\]\n]*)\]", re.M)
+
+
+def fields_in(text, letters):
+    """(index, letter, value) of each field of `letters` ("KL") in text, on a line of its own or
+    inline ([K:G]), in order; values as written (a bare `K:` gives "")."""
+    return [(m.start(), m.group(1) or m.group(3), m.group(2) if m.group(1) else m.group(4))
+            for m in _field_pattern(letters).finditer(text)]
 
 
 def is_meter(value):

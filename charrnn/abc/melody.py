@@ -17,7 +17,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from .bars import bar_lines, bar_spans, mask
-from .header import header_field, normalise_key, normalise_meter, split_header
+from .header import fields_in, header_field, normalise_key, normalise_meter, split_header
 
 _STEP = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
 _FIFTHS = {"C": 0, "G": 1, "D": 2, "A": 3, "E": 4, "B": 5, "F": -1}  # sharps of the major key on that letter
@@ -29,7 +29,6 @@ _EVENT = re.compile(r"(?P<chord>\[(?P<inner>[^\]|\n]*)\](?P<clen>\d*/*\d*)(?P<ct
                     r"|(?P<note>(?P<acc>\^\^|__|[_=^])?(?P<letter>[A-Ga-g])(?P<oct>[,']*)(?P<len>\d*/*\d*)(?P<tie>-?))"
                     r"|(?P<rest>[zxZX]\d*/*\d*)|\((?P<tuplet>[2-9])(?::\d*){0,2}|(?P<broken>[<>]+)")
 _INNER_NOTE = re.compile(r"(\^\^|__|[_=^])?([A-Ga-g])([,']*)(\d*/*\d*)")
-_FIELD = re.compile(r"^([KL]):(.*)$|\[([KL]):([^\]\n]*)\]", re.M)  # key and unit-length changes in the body
 DEFAULT_UNIT = Fraction(1, 8)  # L: where a tune gives none
 _TUPLET_TIME = {2: 3, 3: 2, 4: 3, 6: 2, 8: 3}  # (p: p notes in the time of this many; others in 2
 
@@ -85,9 +84,8 @@ def _pitch(acc, letter, octave, signature, carried):
 
 def _fields(body):
     """(position, 'K' or 'L', value) of each key or unit-length change in a tune body or header."""
-    found = [(m.start(), m.group(1) or m.group(3), (m.group(2) if m.group(1) else m.group(4)).strip())
-             for m in _FIELD.finditer(body)]
-    return [f for f in found if f[2]]  # a bare `K:` (the network writes one now and then) changes nothing
+    # A bare `K:` (the network writes one now and then) changes nothing.
+    return [(i, letter, value.strip()) for i, letter, value in fields_in(body, "KL") if value.strip()]
 
 
 @lru_cache(maxsize=4096)

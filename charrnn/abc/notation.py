@@ -24,7 +24,7 @@ The form sampler (charrnn.form.rules) writes a bar again when it makes one of th
 import re
 
 from .bars import ENDING, bar_lines, ends_repeat, is_double, mask, starts_repeat
-from .header import body_start, header_field, is_meter, split_header
+from .header import body_start, fields_in, header_field, is_meter, split_header
 
 _LOOSE = re.compile(r"\[(\d)")  # [1 with no bar line before it: a shorthand some transcribers use
 _STACKED = re.compile(r"(?:\^[=_]|_[=^]|=[=^_]|\^\^\^|___)[A-Ga-g]")
@@ -33,7 +33,6 @@ _CHORD = re.compile(r"\[(?=[_=^A-Ga-g])[^\]\n|]*\]")  # [CEG]: a tie to or from 
 # between it and the next note (bar lines, endings, spaces, decorations), then that note or rest.
 _TIE = re.compile(r"([A-Ga-g][,']*)[\d/]*[<>]*-(?:[\s|:\]\d.~HTuvLMPSO()<>\\]|\[(?=\d))*([_=^]*)([A-Ga-gzx[]?[,']*)")
 _PART = re.compile(r"^P:\s*(\S)", re.M)
-_METER = re.compile(r"^M:(.*)$|\[M:([^\]\n]*)\]", re.M)  # meter fields, on a line or inline
 _OPEN_CHORD = re.compile(r"\[(?![|\d]|[A-Za-z]:)[^\]|\n]*(?=[|\n])")  # not [| or [1 or [K:..]
 _OPEN_QUOTE = re.compile(r'"[^"\n]*\n')  # (mask() has blanked the quotes that close)
 
@@ -77,15 +76,14 @@ def _parts(abc):
             for m in _PART.finditer(body) if m.group(1) not in named]
 
 
-def _fields(abc):
+def _garbled_fields(abc):
     """(index, what) of a header line that is not a field and of each meter that is not one."""
     errors = []
     header = split_header(abc)[0]
     if body_start(abc) is not None and not header.rsplit("\n", 1)[-1].startswith("K:"):
         errors.append((len(header), "a header line that is not a field"))  # split_header stops there
     if "M:" in abc:
-        errors += [(m.start(), "a meter that is not one") for m in _METER.finditer(abc)
-                   if not is_meter(m.group(1) if m.group(1) is not None else m.group(2))]
+        errors += [(i, "a meter that is not one") for i, _, value in fields_in(abc, "M") if not is_meter(value)]
     return errors
 
 
@@ -95,7 +93,7 @@ def notation_errors(abc, complete=False):
     masked = mask(abc).replace("\\\n", "  ")  # a line continuation is space
     lines = bar_lines(abc, masked)
     errors = [(m.start(), "stacked accidentals") for m in _STACKED.finditer(masked)]
-    errors += list(_ties(masked, complete)) + _parts(abc) + _fields(abc)
+    errors += list(_ties(masked, complete)) + _parts(abc) + _garbled_fields(abc)
     errors += [(m.start(), "a chord left open") for m in _OPEN_CHORD.finditer(masked)]
     errors += [(m.start(), "quoted text left open") for m in _OPEN_QUOTE.finditer(masked + "\n" * complete)]
     # Events in order: bar lines with repeat signs or double (a plain | changes nothing) and
