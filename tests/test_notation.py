@@ -145,7 +145,7 @@ def test_parts_the_header_names_are_no_error():
 
 
 @pytest.mark.parametrize("abc, at, what", [
-    ("X:1\nT:t\nRHhornpipe\nM:2/4\nK:G\nGABc dBAG|]", "\nRH", "a header line that is not a field"),
+    ("X:1\nT:t\nRHhornpipe\nM:2/4\nK:G\nGABc dBAG|]", "RH", "a header line that is not a field"),
     ("X:1\nT:t\nM:G|\nL:1/8\nK:G\nGABc dBAG|]", "M:G|", "a meter that is not one"),
     (HEADER + "GABc dBAG|[M:VD] GABc d4|]", "[M:VD]", "a meter that is not one"),
     (HEADER + "GABc dBAG|\nM:VD\nGABc d4|]", "M:VD", "a meter that is not one"),

@@ -22,9 +22,10 @@ reported an error in (of 4,233 human tunes in data/abc, how many make each):
 The form sampler (charrnn.form.rules) writes a bar again when it makes one of them.
 """
 import re
+from functools import lru_cache
 
 from .bars import ENDING, bar_lines, ends_repeat, is_double, mask, starts_repeat
-from .header import body_start, fields_in, header_field, is_meter, split_header
+from .header import FIELD, body_start, fields_in, header_field, is_meter, split_header
 
 _LOOSE = re.compile(r"\[(\d)")  # [1 with no bar line before it: a shorthand some transcribers use
 _STACKED = re.compile(r"(?:\^[=_]|_[=^]|=[=^_]|\^\^\^|___)[A-Ga-g]")
@@ -78,12 +79,22 @@ def _parts(abc):
 
 def _garbled_fields(abc):
     """(index, what) of a header line that is not a field and of each meter that is not one."""
-    errors = []
-    header = split_header(abc)[0]
-    if body_start(abc) is not None and not header.rsplit("\n", 1)[-1].startswith("K:"):
-        errors.append((len(header), "a header line that is not a field"))  # split_header stops there
-    if "M:" in abc:
-        errors += [(i, "a meter that is not one") for i, _, value in fields_in(abc, "M") if not is_meter(value)]
+    start = body_start(abc)
+    if start is None:  # the header is still being written
+        return []
+    body = abc[start:]
+    return _garbled_header(abc[:start]) + [(start + i, "a meter that is not one")
+                                            for i, _, value in fields_in(body, "M") if not is_meter(value)]
+
+
+@lru_cache(maxsize=1024)  # the sampler asks at every bar start; a tune's header stays the same
+def _garbled_header(header):
+    errors = [(i, "a meter that is not one") for i, _, value in fields_in(header, "M") if not is_meter(value)]
+    at = 0
+    for line in header.split("\n")[:-2]:  # (the K: line, then "" after its newline)
+        if not FIELD.match(line):
+            return sorted(errors + [(at, "a header line that is not a field")])
+        at += len(line) + 1
     return errors
 
 
