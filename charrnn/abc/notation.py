@@ -25,7 +25,7 @@ import re
 from functools import lru_cache
 
 from .bars import ENDING, bar_lines, ends_repeat, is_double, mask, starts_repeat
-from .header import FIELD, body_start, fields_in, header_field, is_meter, split_header
+from .header import body_start, fields_in, header_field, is_meter, split_header
 
 _LOOSE = re.compile(r"\[(\d)")  # [1 with no bar line before it: a shorthand some transcribers use
 _STACKED = re.compile(r"(?:\^[=_]|_[=^]|=[=^_]|\^\^\^|___)[A-Ga-g]")
@@ -90,11 +90,9 @@ def _garbled_fields(abc):
 @lru_cache(maxsize=1024)  # the sampler asks at every bar start; a tune's header stays the same
 def _garbled_header(header):
     errors = [(i, "a meter that is not one") for i, _, value in fields_in(header, "M") if not is_meter(value)]
-    at = 0
-    for line in header.split("\n")[:-2]:  # (the K: line, then "" after its newline)
-        if not FIELD.match(line):
-            return sorted(errors + [(at, "a header line that is not a field")])
-        at += len(line) + 1
+    fields, rest = split_header(header)  # it stops at a line that is not a field
+    if rest.strip():
+        errors.append((len(fields) + 1 if fields else 0, "a header line that is not a field"))
     return errors
 
 
