@@ -155,3 +155,5 @@ def test_a_header_line_or_meter_music21_cannot_read(abc, at, what):
     garbled header line or meter was the most common cause; no tune of data/abc has one."""
     assert notation_errors(abc) == [(abc.index(at), what)]
     assert notation_errors(HEADER + "GABc dBAG|\nM:6/8\nGAB cBA|[M:C|] GABc d4|]") == []  # meter changes that read
+    no_key = "X:1\nT:t\na:6 CLEY\nGABc dBAG|GABc d4|]"
+    assert notation_errors(no_key) == [] and notation_errors(no_key, complete=True) == [(0, "a tune with no K: line")]

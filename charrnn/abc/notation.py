@@ -15,7 +15,7 @@ reported an error in (of 4,233 human tunes in data/abc, how many make each):
   abc2midi reports as an error);
 - a part (`P:B`) in the body that the header's P: line does not name (5);
 - a header line that is not a field (`RHhornpipe` before `K:`), or a meter that is not one
-  (`M:G|`, `[M:VD]`) (none);
+  (`M:G|`, `[M:VD]`), and a whole tune with no K: line (none);
 - and, in a whole tune (`complete`), a repeat or a first ending left open, or a tie to nothing,
   at its end (12).
 
@@ -124,6 +124,8 @@ def notation_errors(abc, complete=False):
             errors.append((index, f"a repeat opened with |: and closed with {what}"))
             repeat_open = False
         repeat_open = repeat_open or starts_repeat(what)
+    if complete and body_start(abc) is None:
+        errors.append((0, "a tune with no K: line"))  # music21 reads no music without one
     if complete and (repeat_open or first_open):
         errors.append((len(masked.rstrip()), "a repeat left open at the end"))
     return sorted(errors)
