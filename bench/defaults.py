@@ -12,10 +12,9 @@ import argparse
 import json
 import time
 
-from charrnn.corpus import load_corpus
+from charrnn.corpus import held_out_halves, load_corpus
 from charrnn.evaluation.detectability import detectability
 from charrnn.evaluation.measure import default_jobs, measure_tunes, summarise
-from charrnn.form.fit import held_out_halves
 from charrnn.generator import load
 
 DEFAULT_SETTINGS = "1.0,-,1;1.0,-,2;0.9,-,2;0.95,-,2;1.0,0.95,2"

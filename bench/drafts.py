@@ -16,12 +16,11 @@ import json
 
 import numpy as np
 
-from charrnn.corpus import load_corpus
+from charrnn.corpus import held_out_halves, load_corpus
 from charrnn.critic.features import feature_vector, text_record
 from charrnn.evaluation.detectability import detectability
 from charrnn.evaluation.measure import default_jobs, measure_tunes
 from charrnn.evaluation.novelty import TrainingIndex
-from charrnn.form.fit import held_out_halves
 from charrnn.generator import load
 
 

@@ -32,12 +32,11 @@ import time
 
 from charrnn.abc.plan import parse_structure, parts_end_alike, structure_text
 from charrnn.checks import drafts_for
-from charrnn.corpus import load_corpus
+from charrnn.corpus import held_out_halves, load_corpus
 from charrnn.errors import CharrnnError
 from charrnn.evaluation.detectability import detectability
 from charrnn.evaluation.evaluate import DEFAULT_KN_ORDERS, generate_tunes, likelihood, load_model
 from charrnn.evaluation.measure import default_jobs, measure_tunes, summarise
-from charrnn.form.fit import held_out_halves
 from charrnn.evaluation.novelty import TrainingIndex
 from charrnn.tune import MIN_BARS
 from loops import loop_measures
@@ -75,7 +74,7 @@ def measure(model=None, data="data/abc", n=200, temperature=1.0, random_seed=0, 
     human_records = measure_tunes(human_tunes, index, jobs=jobs)
     generated, human = summarise(generated_records), summarise(human_records)
     detect = (detectability(human_records, generated_records, random_seed=random_seed) or {}) if drafts == 1 else {}
-    unseen = human_records[len(held_out_halves(corpus.valid_tunes)[0]):]
+    unseen = held_out_halves(human_records)[1]
     detect_unseen = detectability(unseen, generated_records, random_seed=random_seed) or {}
     form = lk.get("form") or {}
     scores = lk["model"] or {}

@@ -5,7 +5,7 @@ import pytest
 
 import charrnn
 from charrnn.abc.text import read_abc_text, split_tunes
-from charrnn.corpus import collect_tunes, start_tunes
+from charrnn.corpus import collect_tunes, held_out_halves, start_tunes
 from charrnn.sources import normalise_tune
 from charrnn.errors import CharrnnError, UnknownCharactersError
 
@@ -237,3 +237,14 @@ def test_start_tunes_spread_evenly_skip_long_ones_and_keep_one_when_none_is_shor
     assert picked == short[0::4]  # 20 short tunes, every 4th: evenly over the whole split
     assert start_tunes(tunes, count=50, max_chars=100) == short
     assert start_tunes(tunes, count=3, max_chars=5) == [min(tunes, key=len)]
+
+
+def test_held_out_halves_alternate_so_each_half_spans_every_collection():
+    # Held-out tunes follow their collections in order: a first and a second half would each hold
+    # other collections, and a judge would tell the model's tunes from the second half by that alone.
+    tunes = [f"oneills {i}" for i in range(6)] + [f"airds {i}" for i in range(5)]
+    fit_on, judge_on = held_out_halves(tunes)
+    assert fit_on == tunes[0::2] and judge_on == tunes[1::2]
+    assert sorted(fit_on + judge_on) == sorted(tunes) and not set(fit_on) & set(judge_on)
+    for half in (fit_on, judge_on):
+        assert {t.split()[0] for t in half} == {"oneills", "airds"}

@@ -9,6 +9,7 @@ import pytest
 import charrnn
 from charrnn import cli
 from charrnn.checks import MAX_DRAFTS, check_generate
+from charrnn.corpus import HALVES
 from charrnn.critic import CRITIC_FILE, FEATURE_NAMES, Critic, feature_vector, text_record
 from charrnn.critic.fit import _logistic, _trees, _vectors, fit_critic
 from charrnn.critic.scorer import is_sound
@@ -188,7 +189,7 @@ def test_cli_critic_fit_then_generate_with_drafts(tmp_path, run_copy, tiny_corpu
     assert "cross-validated AUC" in capsys.readouterr().out
     critic = Critic.load(run_copy / CRITIC_FILE)
     assert critic.drafts == 3 and charrnn.load(run_copy).default_drafts() == 3
-    human = f"{len(corpus.train_tunes)} training tunes and held-out tunes 1-22 of 45"
+    human = f"{len(corpus.train_tunes)} training tunes and {HALVES[0]}: 23 of 45"
     assert critic.fitted_on["human"] == human and critic.fitted_on["weights"]
     out = tmp_path / "samples"
     assert cli.main(["generate", "-n", "2", "--drafts", "3", "--max-chars", "300", "--model", str(run_copy),
@@ -218,9 +219,9 @@ def test_evaluate_with_drafts_judges_against_the_half_the_critic_never_saw(tmp_p
     report = evaluate(model, data=tiny_corpus, out=tmp_path, n=3, kn_orders=(2,), plots=False, drafts=(1, 2))
     assert model.drafts == [1, 2]
     assert [(s["drafts"], s["tunes_file"]) for s in report["samples"]] == [(1, "tunes_t1.abc"), (2, "tunes_t1_d2.abc")]
-    assert report["detectability_human"] == "held-out tunes 3-5, the half the critic was not fitted on"
+    assert report["detectability_human"] == f"{HALVES[1]}, 2 tunes the critic was not fitted on"  # of 5
     md = (tmp_path / "report.md").read_text(encoding="utf-8")
-    assert "| T = 1 | T = 1, best of 2 drafts |" in md and "the half the critic was not fitted on" in md
+    assert "| T = 1 | T = 1, best of 2 drafts |" in md and "2 tunes the critic was not fitted on" in md
     plain = evaluate(model, data=tiny_corpus, out=tmp_path / "one", n=3, kn_orders=(2,), plots=False)
     assert plain["detectability_human"] == "all held-out tunes"
 

@@ -2,19 +2,18 @@
 
     charrnn critic fit --model runs/folk [--data data/abc] [-n 4000] [--random-seed 0] [--drafts 4]
 
-The human side is the corpus's training tunes and the first half of its held-out tunes (the half
-form.json is fitted on); the second half stays unseen, so `charrnn evaluate` can judge drafts on
-it honestly. The machine side is n tunes the model writes with its default settings (form.json
+The human side is the corpus's training tunes and the first of its held-out halves (the one
+form.json is fitted on: charrnn.corpus.held_out_halves); the second stays unseen, so `charrnn
+evaluate` can judge drafts on it honestly. The machine side is n tunes the model writes with its default settings (form.json
 on, one draft). From then on the model keeps the best of `--drafts` drafts when a caller names
 no number (CharModel.default_drafts).
 """
 import dataclasses
 import math
 
-from ..corpus import load_corpus, model_corpus
+from ..corpus import HALVES, held_out_halves, load_corpus, model_corpus
 from ..checks import check_drafts
 from ..errors import CharrnnError
-from ..form.fit import held_out_halves
 from ..generator import as_model
 from ..nn.sampling import SAMPLING
 from .scorer import CRITIC_FILE
@@ -28,7 +27,7 @@ DEFAULT_DRAFTS = 4  # the model's drafts per tune once it has a critic: the most
 def fit_model_critic(model=None, data=None, n=DEFAULT_N, random_seed=0, save=True, kind="best",
                      drafts=DEFAULT_DRAFTS):
     """Fit critic.json for `model` (a run folder, a CharModel or None: the pretrained one) against
-    `data`'s training tunes and the first half of its held-out tunes (default: the model's corpus);
+    `data`'s training tunes and the first of its held-out halves (default: the model's corpus);
     returns the Critic. The training tunes are most of the human side: the network learnt from
     them too, and with a few hundred tunes the critic picked drafts for that sample's quirks.
     kind: "best" (the classifier that cross-validates better), "logistic" or "trees".
@@ -45,12 +44,12 @@ def fit_model_critic(model=None, data=None, n=DEFAULT_N, random_seed=0, save=Tru
     held_out = held_out_halves(tunes)[0]
     if len(held_out) < MIN_HUMAN:
         raise CharrnnError(f"{data}/valid.abc: {len(tunes)} held-out tunes; a critic needs at least "
-                           f"{2 * MIN_HUMAN} (it is fitted on the first half)")
+                           f"{2 * MIN_HUMAN} (it is fitted on one half)")
     training = corpus.train_tunes[::math.ceil(len(corpus.train_tunes) / MAX_TRAINING_TUNES) or 1]
     human = list(training) + list(held_out)
     machine = [t.abc for t in model.generate(n=n, random_seed=random_seed, drafts=1)]
     fitted_on = {"model": str(model.folder), "weights": model.weights_file.name, "corpus": str(data),
-                 "human": f"{len(training)} training tunes and held-out tunes 1-{len(held_out)} of {len(tunes)}",
+                 "human": f"{len(training)} training tunes and {HALVES[0]}: {len(held_out)} of {len(tunes)}",
                  "machine": f"{n} tunes of the model, random seed {random_seed}",
                  "sampling": {"seed": SAMPLING.seed, "temperature": SAMPLING.temperature, "top_k": SAMPLING.top_k,
                               "top_p": SAMPLING.top_p, "max_chars": SAMPLING.max_chars,

@@ -17,9 +17,10 @@ has a human reference next to it:
   score of the nearest training tune by ear (charrnn.similarity: key, ornaments and bar lines aside);
 - musical statistics (MGEval style) with a human-vs-human ceiling, and detectability (ROC AUC).
 
-With drafts > 1 the model's critic, fitted on the training tunes and the first half of the
-held-out tunes, picks each tune's best draft; detectability is then measured against the second half only, which the critic
-never saw (for every set, one draft included, so the figures compare).
+With drafts > 1 the model's critic, fitted on the training tunes and the first of the held-out
+halves (charrnn.corpus.held_out_halves), picks each tune's best draft; detectability is then
+measured against the second half only, which the critic never saw (for every set, one draft
+included, so the figures compare).
 """
 import json
 import sys
@@ -28,16 +29,15 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ..checks import check_drafts, drafts_for
-from ..corpus import load_corpus, model_corpus
+from ..corpus import HALVES, held_out_halves, load_corpus, model_corpus
 from ..errors import CharrnnError, check_out_folder
 from ..files import write_text_atomic
 from ..generator import as_model, default_weights_dir
-from ..form.fit import held_out_halves
 from ..nn.sampling import SAMPLING
 from ..similarity import score_summary
 from .baselines import baseline_bpc
 from .detectability import detectability
-from .features import compare_features, feature_counts, halves
+from .features import compare_features, feature_counts
 from .figures import plot_sweep, sample_figures
 from .measure import default_jobs, finite, measure_tunes, public_record, summarise
 from .novelty import TrainingIndex
@@ -151,7 +151,7 @@ def evaluate(model=None, data=None, out="report", n=DEFAULT_N, temperatures=DEFA
     data: the corpus folder (default: the one the model was trained on, charrnn.corpus.model_corpus).
     human_n: measure only the first human_n held-out tunes (default: all of them).
     drafts: drafts per tune, each value a set of tunes (> 1 needs the model's critic.json); with any
-        above 1, detectability is measured against the second half of the held-out tunes. None: one
+        above 1, detectability is measured against the second held-out half. None: one
         draft and the model's default (CharModel.default_drafts), when that is more.
     jobs: processes that measure tunes (default: default_jobs(), one per CPU up to 4).
     Returns the report as a dict (what report.json holds).
@@ -186,13 +186,12 @@ def evaluate(model=None, data=None, out="report", n=DEFAULT_N, temperatures=DEFA
     report["likelihood"] = clock("likelihood and baselines", likelihood, model, corpus, kn_orders)
     index = clock("index training tunes", TrainingIndex, train_tunes)
     human = clock("measure held-out human tunes", measure_tunes, human_tunes, index, jobs=jobs)
-    half_a, half_b = halves(human)
-    # The critic was fitted on the first half of the held-out tunes and the training tunes: with drafts
-    # the judge compares every set with the second half, which the critic never saw.
-    unseen = len(corpus.valid_tunes) // 2
-    judged_on = human[unseen:] if max(drafts) > 1 else human
-    report["detectability_human"] = (f"held-out tunes {unseen + 1}-{unseen + len(judged_on)}, the half the critic "
-                                     "was not fitted on" if max(drafts) > 1 else "all held-out tunes")
+    half_a, half_b = held_out_halves(human)
+    # The critic was fitted on the training tunes and the first of the held-out halves: with drafts the
+    # judge compares every set with the second, which the critic never saw.
+    judged_on = half_b if max(drafts) > 1 else human
+    report["detectability_human"] = (f"{HALVES[1]}, {len(half_b)} tunes the critic was not fitted on"
+                                     if max(drafts) > 1 else "all held-out tunes")
     report["human"] = {
         "summary": {**summarise(human),
                     "nearest_score": clock("nearest training tunes of human tunes", score_summary, human_tunes, data)},

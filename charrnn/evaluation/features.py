@@ -83,7 +83,3 @@ def compare_features(reference, candidate):
     return {name: compare_counts(ref[name], cand[name], categories(name, ref[name], cand[name]))
             for name in FEATURES}
 
-
-def halves(items):
-    """Two halves (even and odd positions) of a list: a human-vs-human ceiling."""
-    return items[0::2], items[1::2]

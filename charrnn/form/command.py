@@ -3,9 +3,9 @@
     charrnn form fit --model runs/folk --data data/abc      # writes runs/folk/form.json
     charrnn form fit --model runs/folk --plans-only         # the plans alone, the rest kept
 
-The copy weights are fitted by EM on the first half of the held-out tunes (the network never
-trained on them, so its likelihoods there are honest) and scored on the second half, which the fit
-never saw: bits per character of the network alone and of the mixture, on the same characters.
+The copy weights are fitted by EM on one half of the held-out tunes (the network never trained on
+them, so its likelihoods there are honest; charrnn.corpus.held_out_halves) and scored on the other,
+which the fit never saw: bits per character of the network alone and of the mixture, on the same characters.
 The plans (parts x bars, charrnn.form.plans) are counted on the training tunes, by meter and type.
 Then the sampler's copy_scale is chosen (calibrate_copies): of COPY_SCALES, the one whose sampled
 tunes repeat bars most nearly as often as the fitted tunes do (charrnn.form.config says why the fitted
@@ -14,11 +14,11 @@ weights copy too little).
 import dataclasses
 
 from ..abc.bars import repeated_bar_share
-from ..corpus import load_corpus
+from ..corpus import HALVES, held_out_halves, load_corpus
 from ..errors import CharrnnError
 from ..generator import as_model
 from .config import DEFAULT_CADENCE_TRIES, FORM_FILE, FormConfig
-from .fit import fit_cache, fit_weights, held_out_halves, tune_rows
+from .fit import fit_cache, fit_weights, tune_rows
 from .plans import count_plans
 
 COPY_SCALES = (1.0, 1.25, 1.5, 1.75, 2.0, 2.5, 3.0)  # copy_scale's candidates, tried in order
@@ -57,7 +57,7 @@ def fit_plans(model=None, data="data/abc", save=True):
 def fit_form(model=None, data="data/abc", cadence_tries=DEFAULT_CADENCE_TRIES, copy_scale=None, cache=False,
              save=True):
     """Fit form.json for `model` (a run folder, a CharModel, or None: the pretrained one) on the
-    first half of `data`'s held-out tunes; returns the figures, scored on the second half.
+    first of `data`'s held-out halves; returns the figures, scored on the second.
     `cache` fits the character cache under the bar copies (charrnn.form.cache) first; `copy_scale`
     None calibrates it (calibrate_copies), a number sets it."""
     if cadence_tries < 0:  # before any loading: bad input costs nothing
@@ -77,7 +77,7 @@ def fit_form(model=None, data="data/abc", cadence_tries=DEFAULT_CADENCE_TRIES, c
     theta, lam = cache or (0.0, 0.0)
     weights = fit_weights(rows)
     form = FormConfig(weights=tuple(map(tuple, weights.tolist())), cadence_tries=cadence_tries,
-                      fitted_on=f"held-out tunes 1-{len(fit_on)} of {len(tunes)} in {data}",
+                      fitted_on=f"{HALVES[0]}: {len(fit_on)} of {len(tunes)} in {data}",
                       cache_theta=theta, cache_lambda=lam, plans=count_plans(corpus.train_tunes))
     target = repeated_bar_share(fit_on)
     tried = []
@@ -89,7 +89,7 @@ def fit_form(model=None, data="data/abc", cadence_tries=DEFAULT_CADENCE_TRIES, c
         form.save(path)
     return {"form": form, "path": str(path), "bars_fitted": len(rows), "repeated_bars_fitted": target,
             "copy_scales_tried": tried,
-            "scored_on": f"held-out tunes {len(fit_on) + 1}-{len(tunes)}", **model.form_bpc(score_on, form)}
+            "scored_on": f"{HALVES[1]}: {len(score_on)}", **model.form_bpc(score_on, form)}
 
 
 def _plans_line(result):

@@ -80,11 +80,6 @@ def bar_rows(tunes, offsets, lp, lp_start, covered):
     return rows
 
 
-def held_out_halves(tunes):
-    """(tunes a form is fitted on, tunes it is scored on): the first and the second half."""
-    return tunes[:len(tunes) // 2], tunes[len(tunes) // 2:]
-
-
 def _joined(tunes):
     """Tunes as valid.abc holds them (a blank line after each), their offsets and body spans there."""
     offsets, spans, pos = [], [], 0
