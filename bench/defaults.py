@@ -1,6 +1,6 @@
 """Which sampling defaults make tunes hardest to tell from human ones: a sweep over temperature,
 top-p and drafts, each measured as `charrnn evaluate` measures (music21 records, the report's
-random forest) against the second half of the held-out tunes, which the critic never saw.
+random forest) against the second held-out half (the even-numbered tunes), which the critic never saw.
 
     python bench/defaults.py [-n 300] [--random-seed 0] [--settings "1.0,-,1;1.0,-,2;0.9,-,2"]
 

@@ -5,7 +5,7 @@ drawn in proportion to the critic's odds of human (sampling-importance-resamplin
 
 One pool of n x max(N) tunes is sampled with the default settings; tune k's first N drafts are the
 candidates at N, so every N chooses from the same tunes. Each chosen set is judged against the
-second half of the held-out tunes (the critic never saw them) by the report's random forest
+second held-out half (the even-numbered tunes: the critic never saw them) by the report's random forest
 (charrnn.evaluation.detectability), on the features read from the text (fast), or with --music21
 as the report reads them. Best-of-N keeps the draft the critic likes most; resampling keeps the
 spread of the model's tunes while tilting it towards the critic's view of human, which is what

@@ -20,7 +20,8 @@ Measures, with the functions `charrnn evaluate` uses (charrnn.evaluation):
    first two parts end on the same bar (charrnn.abc.plan.parts_end_alike), and with
    --structure the share of valid tunes whose plan (charrnn.abc.plan) is the one asked for;
 7. detectability: cross-validated ROC AUC of a random forest telling them from the human tunes:
-   all held-out tunes (one draft only), and the second half, which the critic never saw (with
+   all held-out tunes (one draft only), and the second held-out half (the even-numbered tunes,
+   charrnn.corpus.held_out_halves), which the critic never saw (with
    --drafts N > 1 the model's critic keeps the best of N drafts per tune; compare this one).
 
 Prints one JSON line, then a readable table.
@@ -141,7 +142,7 @@ def table(r):
         ("  held-out human tunes, median", _fmt(r["longest_run_median_human"], "int")),
         ("near-copies of training tunes", _fmt(r["near_copy_rate"], "pct")),
         ("  held-out human tunes", _fmt(r["near_copy_rate_human"], "pct")),
-        ("held-out bpc, 2nd half (form fitted on the 1st): with form", _fmt(r["valid_bpc_form_half"], "bpc")),
+        ("held-out bpc, even-numbered tunes (form fitted on the odd): with form", _fmt(r["valid_bpc_form_half"], "bpc")),
         ("  network alone, same characters", _fmt(r["valid_bpc_network_half"], "bpc")),
         ("bars that repeat another bar of the tune", _fmt(r["repeated_bar_share"], "pct")),
         ("  held-out human tunes", _fmt(r["repeated_bar_share_human"], "pct")),
@@ -164,7 +165,7 @@ def table(r):
         ("  held-out human tunes", _fmt(r["parts_end_alike_rate_human"], "pct")),
         *([(f"valid tunes with the plan {r['structure']}", _fmt(r["plan_obeyed_rate"], "pct"))] if r["structure"] else []),
         ("detectability ROC AUC (0.5: cannot tell from human)", _fmt(r["detectability_auc"], "bpc")),
-        ("  against the second held-out half (the critic's unseen half)",
+        ("  against the even-numbered held-out tunes (the critic never saw)",
          _fmt(r["detectability_auc_second_half"], "bpc")),
         (f"characters of tunes per second, generating (best of {r['drafts']})",
          f"{r['generate_chars_per_s']:.0f}"),

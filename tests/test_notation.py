@@ -149,11 +149,17 @@ def test_parts_the_header_names_are_no_error():
     ("X:1\nT:t\nM:G|\nL:1/8\nK:G\nGABc dBAG|]", "M:G|", "a meter that is not one"),
     (HEADER + "GABc dBAG|[M:VD] GABc d4|]", "[M:VD]", "a meter that is not one"),
     (HEADER + "GABc dBAG|\nM:VD\nGABc d4|]", "M:VD", "a meter that is not one"),
+    # Music run into the K: line: a reader loses those bars (the README's example once had one).
+    ("X:1\nT:t\nM:C|\nK:A Mixolydving\"v\"0\"f2((3edc) d2(FA)|\nGABc dBAG|]", "K:A", "a key that is not one"),
+    (HEADER + "GABc dBAG|[K:D\"x] GABc d4|]", "[K:D", "a key that is not one"),
+    (HEADER + "GABc dBAG|\nK:|GA\nGABc d4|]", "K:|", "a key that is not one"),
 ])
-def test_a_header_line_or_meter_music21_cannot_read(abc, at, what):
+def test_a_header_line_meter_or_key_music21_cannot_read(abc, at, what):
     """Of the critic's drafts that music21 could not read but that had no other notation error, a
     garbled header line or meter was the most common cause; no tune of data/abc has one."""
     assert notation_errors(abc) == [(abc.index(at), what)]
     assert notation_errors(HEADER + "GABc dBAG|\nM:6/8\nGAB cBA|[M:C|] GABc d4|]") == []  # meter changes that read
+    for key in ("A Mixolydian", "Dmix=c", "Hp", "none", "E Minor", "Bb", "F#m", "G clef=treble", ""):  # keys that read
+        assert notation_errors(HEADER.replace("K:G", f"K:{key}") + "GABc dBAG|[K:Ador] GABc d4|]") == [], key
     no_key = "X:1\nT:t\na:6 CLEY\nGABc dBAG|GABc d4|]"
     assert notation_errors(no_key) == [] and notation_errors(no_key, complete=True) == [(0, "a tune with no K: line")]

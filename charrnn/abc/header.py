@@ -141,6 +141,17 @@ def is_meter(value):
     return bool(_CHECKS["M"][0].fullmatch(value.strip()))
 
 
+_NOT_IN_A_KEY = re.compile(r'[|"(){}\[\]!]')  # music: bar lines, chord symbols, slurs, decorations
+
+
+def is_key(value):
+    """Whether a K: value is one a reader can play in: a tonic (a mode, accidentals or a clef may
+    follow), HP or none, and no music run into it; a bare `K:` changes nothing, so it is one too."""
+    value = value.strip()
+    known = not value or value in ("HP", "Hp", "none") or normalise_key(value) is not None
+    return known and not _NOT_IN_A_KEY.search(value)
+
+
 def tonic_letter(abc):
     """The letter of the tonic that the tune's K: line names ('G' for K:Gmix), or None."""
     key = normalise_key(header_field(abc, "K"))

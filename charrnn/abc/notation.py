@@ -25,7 +25,7 @@ import re
 from functools import lru_cache
 
 from .bars import ENDING, bar_lines, ends_repeat, is_double, mask, starts_repeat
-from .header import body_start, fields_in, header_field, is_meter, split_header
+from .header import body_start, fields_in, header_field, is_key, is_meter, split_header
 
 _LOOSE = re.compile(r"\[(\d)")  # [1 with no bar line before it: a shorthand some transcribers use
 _STACKED = re.compile(r"(?:\^[=_]|_[=^]|=[=^_]|\^\^\^|___)[A-Ga-g]")
@@ -77,19 +77,26 @@ def _parts(abc):
             for m in _PART.finditer(body) if m.group(1) not in named]
 
 
+_FIELD_CHECKS = {"M": (is_meter, "a meter that is not one"), "K": (is_key, "a key that is not one")}
+
+
 def _garbled_fields(abc):
-    """(index, what) of a header line that is not a field and of each meter that is not one."""
+    """(index, what) of a header line that is not a field and of each meter or key that is not one."""
     start = body_start(abc)
     if start is None:  # the header is still being written
         return []
-    body = abc[start:]
-    return _garbled_header(abc[:start]) + [(start + i, "a meter that is not one")
-                                            for i, _, value in fields_in(body, "M") if not is_meter(value)]
+    return _garbled_header(abc[:start]) + [(start + i, what) for i, what in _bad_values(abc[start:])]
+
+
+def _bad_values(text):
+    """(index, what) of each M: or K: field in text, on its line or inline, whose value is not one."""
+    return [(i, _FIELD_CHECKS[letter][1]) for i, letter, value in fields_in(text, "MK")
+            if not _FIELD_CHECKS[letter][0](value)]
 
 
 @lru_cache(maxsize=1024)  # the sampler asks at every bar start; a tune's header stays the same
 def _garbled_header(header):
-    errors = [(i, "a meter that is not one") for i, _, value in fields_in(header, "M") if not is_meter(value)]
+    errors = _bad_values(header)
     fields, rest = split_header(header)  # it stops at a line that is not a field
     if rest.strip():
         errors.append((len(fields) + 1 if fields else 0, "a header line that is not a field"))

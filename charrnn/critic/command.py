@@ -21,7 +21,7 @@ from .scorer import CRITIC_FILE
 DEFAULT_N = 4000  # generated tunes: about as many as the human ones, whose thousands the trees need
 MIN_HUMAN = 20  # held-out tunes in the first half, at the least
 MAX_TRAINING_TUNES = 20_000  # of a bigger corpus, every k-th: trees fit in minutes
-DEFAULT_DRAFTS = 4  # the model's drafts per tune once it has a critic: the most that keep 5,000 chars/s on Zen 4
+DEFAULT_DRAFTS = 3  # the model's drafts per tune once it has a critic: the most that keep 5,000 chars/s on Zen 4
 
 
 def fit_model_critic(model=None, data=None, n=DEFAULT_N, random_seed=0, save=True, kind="best",

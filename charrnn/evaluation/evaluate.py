@@ -19,7 +19,7 @@ has a human reference next to it:
 
 With drafts > 1 the model's critic, fitted on the training tunes and the first of the held-out
 halves (charrnn.corpus.held_out_halves), picks each tune's best draft; detectability is then
-measured against the second half only, which the critic never saw (for every set, one draft
+measured against the second half only (the even-numbered tunes), which the critic never saw (for every set, one draft
 included, so the figures compare).
 """
 import json
@@ -298,7 +298,7 @@ def run(args):
     print(f"held-out bits per character: model {num((lk['model'] or {}).get('bits_per_char'), 3)}, "
           + ", ".join(f"{k} {num(v, 3)}" for k, v in lk["baselines"].items()))
     if lk.get("form"):
-        print(f"held-out bits per character with form (second half of the held-out tunes): "
+        print(f"held-out bits per character with form (the even-numbered held-out tunes): "
               f"{num(lk['form']['with_form'], 3)} (network alone {num(lk['form']['network'], 3)})")
     for s in report["samples"]:
         m = s["summary"]
