@@ -8,8 +8,8 @@
    next_char_probs and inverse-CDF draw), ms per character.
 3. charrnn's batched generation: `--lanes` tunes sampled in parallel, characters per second
    (whole tunes through the public API), with the model's form.json (copied bars, cadence
-   retries) and without it, each tune the best of the model's default number of drafts (the
-   shipped model: 2), and with --drafts for each number listed. The lanes' start states (after
+   retries) and without it, each tune the best of the model's default number of drafts (its
+   critic.json's), and with --drafts for each number listed. The lanes' start states (after
    reading the start tunes, or after warm-up tunes) are read once per loaded model before, and
    timed apart (`start_states_s`).
 Both charrnn figures run under `blas_threads()`, as `generate` does: one BLAS thread when the

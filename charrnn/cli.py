@@ -6,7 +6,7 @@
     charrnn generate -n 10 --temperature 0.9 --seed 'X:1\\nM:6/8\\n' --random-seed 7 --out samples/
     charrnn render FILE.abc --midi --wav --svg --out DIR
     charrnn evaluate --model runs/folk --out report/
-    charrnn critic fit --model runs/folk            # then generate keeps the best of 4 drafts
+    charrnn critic fit --model runs/folk            # then generate keeps the best of 3 drafts
     charrnn similar FILE.abc [-k 5] [--data data/abc] [--json]
     charrnn survey make ... / charrnn survey score KEY RESPONSES...
 

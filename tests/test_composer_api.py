@@ -416,5 +416,5 @@ def test_compose_keeps_its_parts_and_drafts_need_a_critic(client, tmp_path):
         plain = shipped.post("/api/compose", json={"random_seed": 3}).json()  # drafts: the model's own
     assert tune_plan(tune["abc"]) == ((4, True), (4, True)), tune["abc"]
     assert tune["settings"]["structure"] == "AABB:4" and tune["settings"]["drafts"] == 2
-    assert plain["settings"]["drafts"] == charrnn.load().default_drafts() == 4
+    assert plain["settings"]["drafts"] == charrnn.load().default_drafts() == 3
     assert client.post("/api/compose", json={"random_seed": 3}).json()["settings"]["drafts"] == 1  # no critic

@@ -1,6 +1,6 @@
 """Fit a model's critic: its own tunes against human ones, saved as critic.json.
 
-    charrnn critic fit --model runs/folk [--data data/abc] [-n 4000] [--random-seed 0] [--drafts 4]
+    charrnn critic fit --model runs/folk [--data data/abc] [-n 4000] [--random-seed 0] [--drafts 3]
 
 The human side is the corpus's training tunes and the first of its held-out halves (the one
 form.json is fitted on: charrnn.corpus.held_out_halves); the second stays unseen, so `charrnn

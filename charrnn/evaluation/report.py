@@ -14,7 +14,7 @@ def num(x, digits=2):
 
 
 def sample_label(sample):
-    """'T = 1', or 'T = 1, best of 4 drafts' for a set the critic chose from."""
+    """'T = 1', or 'T = 1, best of 3 drafts' for a set the critic chose from."""
     drafts = sample.get("drafts", 1)
     return f"T = {sample['temperature']:g}" + (f", best of {drafts} drafts" if drafts > 1 else "")
 
