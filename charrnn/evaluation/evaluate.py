@@ -19,8 +19,8 @@ has a human reference next to it:
 
 With drafts > 1 the model's critic, fitted on the training tunes and the first of the held-out
 halves (charrnn.corpus.held_out_halves), picks each tune's best draft; detectability is then
-measured against the second half only (the even-numbered tunes), which the critic never saw (for every set, one draft
-included, so the figures compare).
+measured against the second half only (the even-numbered tunes), which the critic never saw (for
+every set, one draft included, so the figures compare).
 """
 import json
 import sys

@@ -82,4 +82,3 @@ def compare_features(reference, candidate):
     ref, cand = feature_counts(reference), feature_counts(candidate)
     return {name: compare_counts(ref[name], cand[name], categories(name, ref[name], cand[name]))
             for name in FEATURES}
-
