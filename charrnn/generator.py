@@ -335,8 +335,8 @@ def _run(args):
     for row in rows:
         print(f"{row['file']}: {row['title'][:40]:40s}  M:{row['meter']:6s} K:{row['key']:6s} "
               f"{row['bars']:3d} bars  {'valid' if row['valid'] else 'INVALID'}")
-    print(f"wrote {len(rows)} tune{'s' * (len(rows) != 1)} (.abc, .mid), tunebook.abc and summary.csv (nearest corpus tunes) "
-          f"to {Path(args.out)}/")
+    print(f"wrote {len(rows)} tune{'s' * (len(rows) != 1)} (.abc, .mid), tunebook.abc and summary.csv "
+          f"(nearest corpus tunes) to {Path(args.out)}/")
     return 0 if len(tunes) == args.n else 1
 
 

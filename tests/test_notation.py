@@ -158,6 +158,9 @@ def test_a_header_line_meter_or_key_music21_cannot_read(abc, at, what):
     """Of the critic's drafts that music21 could not read but that had no other notation error, a
     garbled header line or meter was the most common cause; no tune of data/abc has one."""
     assert notation_errors(abc) == [(abc.index(at), what)]
+
+
+def test_meters_and_keys_that_read_are_no_error_and_a_whole_tune_needs_a_key():
     assert notation_errors(HEADER + "GABc dBAG|\nM:6/8\nGAB cBA|[M:C|] GABc d4|]") == []  # meter changes that read
     for key in ("A Mixolydian", "Dmix=c", "Hp", "none", "E Minor", "Bb", "F#m", "G clef=treble", ""):  # keys that read
         assert notation_errors(HEADER.replace("K:G", f"K:{key}") + "GABc dBAG|[K:Ador] GABc d4|]") == [], key

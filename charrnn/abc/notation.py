@@ -80,9 +80,9 @@ def _parts(abc):
 _FIELD_CHECKS = {"M": (is_meter, "a meter that is not one"), "K": (is_key, "a key that is not one")}
 
 
-def _garbled_fields(abc):
-    """(index, what) of a header line that is not a field and of each meter or key that is not one."""
-    start = body_start(abc)
+def _garbled_fields(abc, start):
+    """(index, what) of a header line that is not a field and of each meter or key that is not one;
+    `start`: body_start(abc)."""
     if start is None:  # the header is still being written
         return []
     return _garbled_header(abc[:start]) + [(start + i, what) for i, what in _bad_values(abc[start:])]
@@ -107,9 +107,9 @@ def notation_errors(abc, complete=False):
     """[(index, what)] of each notation error in `abc`, by index: a tune so far, or with
     `complete` a whole tune (then what is left open at its end is an error too)."""
     masked = mask(abc).replace("\\\n", "  ")  # a line continuation is space
-    lines = bar_lines(abc, masked)
+    lines, start = bar_lines(abc, masked), body_start(abc)
     errors = [(m.start(), "stacked accidentals") for m in _STACKED.finditer(masked)]
-    errors += list(_ties(masked, complete)) + _parts(abc) + _garbled_fields(abc)
+    errors += list(_ties(masked, complete)) + _parts(abc) + _garbled_fields(abc, start)
     errors += [(m.start(), "a chord left open") for m in _OPEN_CHORD.finditer(masked)]
     errors += [(m.start(), "quoted text left open") for m in _OPEN_QUOTE.finditer(masked + "\n" * complete)]
     # Events in order: bar lines with repeat signs or double (a plain | changes nothing) and
@@ -131,7 +131,7 @@ def notation_errors(abc, complete=False):
             errors.append((index, f"a repeat opened with |: and closed with {what}"))
             repeat_open = False
         repeat_open = repeat_open or starts_repeat(what)
-    if complete and body_start(abc) is None:
+    if complete and start is None:
         errors.append((0, "a tune with no K: line"))  # music21 reads no music without one
     if complete and (repeat_open or first_open):
         errors.append((len(masked.rstrip()), "a repeat left open at the end"))

@@ -5,8 +5,8 @@
 The human side is the corpus's training tunes and the first of its held-out halves (the one
 form.json is fitted on: charrnn.corpus.held_out_halves); the second stays unseen, so `charrnn
 evaluate` can judge drafts on it honestly. The machine side is n tunes the model writes with its
-default settings (form.json on, one draft). From then on the model keeps the best of `--drafts` drafts when a caller names
-no number (CharModel.default_drafts).
+default settings (form.json on, one draft). From then on the model keeps the best of `--drafts`
+drafts when a caller names no number (CharModel.default_drafts).
 """
 import dataclasses
 import math

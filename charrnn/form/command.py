@@ -5,7 +5,8 @@
 
 The copy weights are fitted by EM on one half of the held-out tunes (the network never trained on
 them, so its likelihoods there are honest; charrnn.corpus.held_out_halves) and scored on the other,
-which the fit never saw: bits per character of the network alone and of the mixture, on the same characters.
+which the fit never saw: bits per character of the network alone and of the mixture, on the same
+characters.
 The plans (parts x bars, charrnn.form.plans) are counted on the training tunes, by meter and type.
 Then the sampler's copy_scale is chosen (calibrate_copies): of COPY_SCALES, the one whose sampled
 tunes repeat bars most nearly as often as the fitted tunes do (charrnn.form.config says why the fitted
